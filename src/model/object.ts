@@ -60,12 +60,16 @@ export function kindKeyOf(object: KubeObject): KindKey {
 
 export function refOf(object: KubeObject): ObjectRef {
   const { name, namespace } = object.metadata;
-  return namespace === undefined ? { kind: kindKeyOf(object), name } : { kind: kindKeyOf(object), namespace, name };
+  return namespace === undefined
+    ? { kind: kindKeyOf(object), name }
+    : { kind: kindKeyOf(object), namespace, name };
 }
 
 /** `kind namespace/name` (or `kind name` when cluster-scoped): how logs and errors name an object. */
 export function describeRef(ref: ObjectRef): string {
-  return ref.namespace === undefined ? `${ref.kind} ${ref.name}` : `${ref.kind} ${ref.namespace}/${ref.name}`;
+  return ref.namespace === undefined
+    ? `${ref.kind} ${ref.name}`
+    : `${ref.kind} ${ref.namespace}/${ref.name}`;
 }
 
 /** The object's revision from metadata.resourceVersion, or undefined when it was never stored. */
