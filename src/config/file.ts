@@ -84,7 +84,16 @@ function walk(
     const path = group === '' ? key : `${group}.${key}`;
     const valueNode = isNode(pair.value) ? pair.value : null;
     if (table.byPath.has(path)) {
-      const value = valueNode === null ? null : valueNode.toJS(doc);
+      let value: unknown = null;
+      try {
+        value = valueNode === null ? null : valueNode.toJS(doc);
+      } catch (error) {
+        // An alias to an anchor that is not there: yaml reports it only when resolving.
+        result.problems.push(
+          ConfigErrors.FILE_SYNTAX(at(valueNode), firstLine((error as Error).message)),
+        );
+        continue;
+      }
       result.values.push({ path, value, where: at(keyNode) });
     } else if (table.groups.has(path)) {
       if (valueNode === null || (isScalar(valueNode) && valueNode.value === null)) continue;

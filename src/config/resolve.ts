@@ -10,7 +10,7 @@ import { closest } from './closest.ts';
 import { ConfigError, ConfigErrors } from './errors.ts';
 import { readConfigFile } from './file.ts';
 import { maskSecret } from './mask.ts';
-import { configSchema, nonSettingEnv, type PierConfig } from './schema.ts';
+import { nonSettingEnv, type PierConfig } from './schema.ts';
 import type { ScalarKind, SettingInfo, SettingsTable } from './settings.ts';
 import { settingsTable } from './settings.ts';
 
@@ -127,7 +127,7 @@ export function resolveConfig(
     if (!origins.has(info.path)) origins.set(info.path, { source: 'default' });
   }
   // Cross-setting rules, if a section declares any, run here.
-  const config = configSchema.parse(tree);
+  const config = table.schema.parse(tree) as PierConfig;
   const resolved: ResolvedConfig = { config: deepFreeze(config), origins };
   if (input.file !== undefined) resolved.file = input.file.path;
   return resolved;

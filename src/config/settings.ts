@@ -38,6 +38,8 @@ export interface SectionInfo {
 }
 
 export interface SettingsTable {
+  /** The schema the table was built from; it parses the merged values. */
+  schema: z.ZodObject;
   sections: readonly SectionInfo[];
   settings: readonly SettingInfo[];
   byPath: ReadonlyMap<string, SettingInfo>;
@@ -87,7 +89,7 @@ export function settingsTable(schema: z.ZodObject = configSchema): SettingsTable
     byEnv.set(s.env, s);
     byFlag.set(s.flag, s);
   }
-  const table = { sections, settings, byPath, byEnv, byFlag, groups };
+  const table = { schema, sections, settings, byPath, byEnv, byFlag, groups };
   if (schema === configSchema) cached = table;
   return table;
 }
