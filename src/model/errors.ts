@@ -47,6 +47,8 @@ export class ModelError extends PierError {
   /** The object's metadata.name (`name` is Error's own: the class name, as for every error). */
   readonly objectName: string | undefined;
   readonly issues: readonly ModelIssue[];
+  /** How messages name the object: `Service default/web`, `GatewayClass pier`, `object`. */
+  readonly subject: string;
 
   constructor(
     code: ModelErrorCode,
@@ -61,6 +63,7 @@ export class ModelError extends PierError {
     this.namespace = subject.namespace;
     this.objectName = subject.name;
     this.issues = issues;
+    this.subject = describeSubject(subject);
   }
 }
 
