@@ -1,0 +1,121 @@
+// An upstream (Envoy: a cluster) is one Service port as the gateway sees it:
+// the endpoints it may send requests to, a pool of keep-alive connections
+// per endpoint, a balancer, and the passive health (outlier) state of each
+// endpoint. The router resolves a backendRef to an upstream once per config
+// change; the forwarder asks it for a host per attempt and reports back.
+//
+// Endpoint sets are replaced live (setEndpoints): an endpoint that stays
+// keeps its connections and state; a removed one gets no new requests and
+// its pool closes once its in-flight requests have finished, so an update
+// never drops a request.
+//
+// Implementation: gateway/upstream/pool-upstream.ts (createUpstream, undici
+// Pools per endpoint). The pure parts beside it: endpoints-from-slices.ts
+// (Service + EndpointSlices -> endpoint set) and outlier-detector.ts.
+
+import type { Dispatcher } from 'undici';
+import type { Balancer, BalancerHost, BalancerKind } from './balancer.ts';
+import type { AttemptOutcome, OutlierPolicy, OutlierState } from './upstream/outlier-detector.ts';
+
+/** How the gateway speaks to the endpoints: HTTP/1.1, or HTTP/2 with prior knowledge (gRPC). */
+export type UpstreamProtocol = 'http1' | 'h2c';
+
+/** One endpoint as EndpointSlices describe it: the desired state. */
+export interface EndpointAddress {
+  /** An IP address (or, for an ExternalName Service, a DNS name). */
+  address: string;
+  port: number;
+  /** EndpointSlice conditions; absent ready/serving mean true, absent terminating false. */
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  zone?: string;
+  nodeName?: string;
+}
+
+/** One endpoint as the gateway runs it. */
+export interface UpstreamHost extends BalancerHost {
+  /** `10.0.0.7:8080`, `[fd00::7]:8080`. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly zone: string | undefined;
+  /** `http://10.0.0.7:8080`. */
+  readonly origin: string;
+  /** The keep-alive connection pool to this endpoint. */
+  readonly dispatcher: Dispatcher;
+  /** Requests in flight (the least-request balancer reads it). */
+  readonly active: number;
+  readonly outlier: Readonly<OutlierState>;
+  /** False once the endpoint was removed: its pool is draining. */
+  readonly live: boolean;
+}
+
+export interface UpstreamOptions {
+  /** How logs and errors name it: `Service default/web:80`. */
+  name: string;
+  protocol?: UpstreamProtocol;
+  /** Default least-request; ring-hash or maglev for affinity (sessionAffinity ClientIP, cookie, header). */
+  balancer?: BalancerKind;
+  /** Passive outlier ejection; false turns it off. */
+  outlier?: Partial<OutlierPolicy> | false;
+  /** TCP connect timeout per endpoint (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /**
+   * Idle keep-alive connections close after this (default 4000 ms). Keep it
+   * below the backends' own idle timeout (Node's default is 5 s), or a
+   * request may race the backend closing the connection.
+   */
+  keepAliveTimeoutMs?: number;
+  /** Connections per endpoint at most (default: no limit for HTTP/1.1, 1 for h2c). */
+  connectionsPerEndpoint?: number;
+  /** Builds an endpoint's dispatcher: the port tests replace. Default: undici Pool / H2C client. */
+  createDispatcher?: (origin: string, protocol: UpstreamProtocol) => Dispatcher;
+  /** Clock in ms (default performance.now) and random source (default Math.random): injected for tests. */
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface UpstreamHostStatus {
+  key: string;
+  zone: string | undefined;
+  active: number;
+  live: boolean;
+  ejected: boolean;
+  ejectedUntil: number;
+  ejections: number;
+  consecutiveFailures: number;
+}
+
+export interface Upstream {
+  readonly name: string;
+  readonly protocol: UpstreamProtocol;
+  /** Whether the balancer uses an affinity hash; the forwarder hashes only then. */
+  readonly hashes: boolean;
+  readonly balancer: Balancer;
+  /**
+   * Replaces the endpoint set (duplicates by address:port collapse to one).
+   * Hosts that stay keep their pools and state; removed hosts drain.
+   */
+  setEndpoints(endpoints: readonly EndpointAddress[]): void;
+  /** Hosts new requests may go to: live and not ejected. */
+  available(): readonly UpstreamHost[];
+  /**
+   * The host for one attempt, undefined when none is available. `hash` is
+   * the affinity hash (when `hashes`); `avoid` is the host of a failed
+   * previous attempt, skipped when another host is available.
+   */
+  pick(hash: number, avoid?: UpstreamHost): UpstreamHost | undefined;
+  /** An attempt starts on the host: one more in flight. */
+  begin(host: UpstreamHost): void;
+  /** The attempt ended: one less in flight, and its outcome feeds outlier detection. */
+  end(host: UpstreamHost, outcome: AttemptOutcome): void;
+  /** Per-host state for /debug and tests. */
+  status(): UpstreamHostStatus[];
+  /** Stops taking requests; resolves when every pool has closed after its in-flight requests. */
+  close(): Promise<void>;
+  /** Closes every connection now, failing requests in flight. */
+  destroy(): Promise<void>;
+}
+
+export { createUpstream } from './upstream/pool-upstream.ts';
