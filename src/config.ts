@@ -54,7 +54,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
       (error as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'no such file'
         : String((error as Error).message);
-    throw new ConfigError([ConfigErrors.FILE_UNREADABLE(path, from, reason)]);
+    const unreadable = ConfigErrors.FILE_UNREADABLE(path, from, reason);
+    // Report the other sources' problems too, so one round fixes them all.
+    try {
+      resolveConfig({ env, flags });
+    } catch (other) {
+      if (other instanceof ConfigError) throw new ConfigError([unreadable, ...other.problems]);
+      throw other;
+    }
+    throw new ConfigError([unreadable]);
   }
   return resolveConfig({ file: { path, text }, env, flags });
 }
