@@ -30,6 +30,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 function typeName(input: unknown): string {
   if (input === null) return 'null';
+  if (input === undefined) return 'undefined';
   if (Array.isArray(input)) return 'a list';
   return typeof input === 'object' ? 'an object' : `a ${typeof input}`;
 }

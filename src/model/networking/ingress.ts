@@ -6,8 +6,10 @@ import { z } from 'zod';
 import {
   dns1035Label,
   dns1123Subdomain,
+  formatted,
   ipAddress,
   isDns1123Subdomain,
+  isIanaSvcName,
   list,
   oneOf,
   portNumber,
@@ -23,7 +25,7 @@ export const ingressBackendSchema = z
         name: dns1035Label(),
         port: z
           .looseObject({
-            name: z.string().optional(),
+            name: formatted(isIanaSvcName, 'must be a port name (an IANA service name)').optional(),
             number: portNumber().optional(),
           })
           .superRefine((p, ctx) => {
