@@ -161,7 +161,7 @@ describe('validateObject', () => {
     null,
     0,
     -1,
-    1e309,
+    Number.POSITIVE_INFINITY,
     Number.NaN,
     '',
     'x'.repeat(5000),
