@@ -93,7 +93,8 @@ export function decodeChange(fields: ChangeFields, revision: number): Decoded<Ch
 /** The revision of a stream id `<revision>-0`, or undefined when it is not one. */
 export function revisionOfId(id: unknown): number | undefined {
   if (typeof id !== 'string') return undefined;
-  const dash = id.indexOf('-');
-  const n = Number(dash === -1 ? id : id.slice(0, dash));
+  const match = /^([0-9]{1,16})-0$/.exec(id);
+  if (match === null) return undefined;
+  const n = Number(match[1]);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

@@ -57,33 +57,45 @@ export function toStoreError(error: unknown): Error {
 }
 
 /**
- * Resolves when the connection can take a command. A connection that has
- * never been ready gets `waitMs` to get there (start-up); one that was ready
- * and lost Redis fails at once, so writes reject promptly during an outage.
+ * A function that resolves when the connection can take a command. A
+ * connection that has never been ready gets `waitMs` to get there (start-up;
+ * all callers share one wait); one that was ready and lost Redis fails at
+ * once, so calls reject promptly during an outage.
  */
-export function whenReady(
+export function readiness(
   redis: Redis,
-  everReady: boolean,
   waitMs: number,
   lastError: () => string,
-): Promise<void> {
-  const status = redis.status;
-  if (status === 'ready') return Promise.resolve();
-  if (status === 'end')
-    return Promise.reject(StoreErrors.UNAVAILABLE('redis', 'connection closed'));
-  if (everReady)
-    return Promise.reject(StoreErrors.UNAVAILABLE('redis', `${status}: ${lastError()}`));
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(StoreErrors.UNAVAILABLE('redis', `not connected after ${waitMs} ms: ${lastError()}`));
-    }, waitMs);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    redis.once('ready', onReady);
+): () => Promise<void> {
+  let everReady = redis.status === 'ready';
+  let startup: Promise<void> | undefined;
+  redis.on('ready', () => {
+    everReady = true;
   });
+  return () => {
+    const status = redis.status;
+    if (status === 'ready') return Promise.resolve();
+    if (status === 'end')
+      return Promise.reject(StoreErrors.UNAVAILABLE('redis', 'connection closed'));
+    if (everReady)
+      return Promise.reject(StoreErrors.UNAVAILABLE('redis', `${status}: ${lastError()}`));
+    startup ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        startup = undefined;
+        reject(
+          StoreErrors.UNAVAILABLE('redis', `not connected after ${waitMs} ms: ${lastError()}`),
+        );
+      }, waitMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        startup = undefined;
+        resolve();
+      };
+      redis.once('ready', onReady);
+    });
+    return startup;
+  };
 }
 
 /** Resolves when the connection is ready, however long that takes, or when the signal aborts. */

@@ -60,6 +60,8 @@ export async function* watchRedis(
   stop.addEventListener('abort', hangUp, { once: true });
 
   let last = fromRevision;
+  // The id to read after: `<last>-0`, or past an entry Pier did not write.
+  let cursor = `${fromRevision}-0`;
   // Checked on start and after every reconnect: is the store behind us?
   let checkRevision = true;
   let outage = false;
@@ -88,7 +90,7 @@ export async function* watchRedis(
           blockMs,
           'STREAMS',
           keys.changes,
-          `${last}-0`,
+          cursor,
         )) as StreamReply;
         backoff = 50;
         if (reply === null || reply.length === 0) {
@@ -96,6 +98,7 @@ export async function* watchRedis(
           continue;
         }
         for (const [id, fields] of reply[0]![1]) {
+          cursor = id;
           const revision = revisionOfId(id);
           if (revision === undefined) {
             logger.warn(

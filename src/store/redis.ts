@@ -32,8 +32,8 @@ import {
   CONNECTION_DEFAULTS,
   connectionOptions,
   openConnection,
+  readiness,
   toStoreError,
-  whenReady,
 } from './redis-connection.ts';
 import { redisKeys } from './redis-keys.ts';
 import { APPLY_SCRIPT, DELETE_SCRIPT, LIST_SCRIPT } from './redis-scripts.ts';
@@ -96,13 +96,12 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
   redis.defineCommand('pierDelete', { numberOfKeys: 3, lua: DELETE_SCRIPT });
   redis.defineCommand('pierList', { numberOfKeys: 2, lua: LIST_SCRIPT, readOnly: true });
 
-  let everReady = false;
   let down = false;
   let lastError = 'not connected yet';
   let closed = false;
   const closing = new AbortController();
+  const ready = readiness(redis, timeout, () => lastError);
   redis.on('ready', () => {
-    everReady = true;
     if (down) logger.warn({ store: 'redis', cluster }, 'redis store connected again');
     down = false;
   });
@@ -120,7 +119,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
   /** Runs one Redis call with the Store's failure contract: CLOSED, UNAVAILABLE or BACKEND, nothing else. */
   const run = async <T>(call: () => Promise<T>): Promise<T> => {
     if (closed) throw StoreErrors.CLOSED('redis');
-    await whenReady(redis, everReady, timeout, () => lastError);
+    await ready();
     try {
       return await call();
     } catch (error) {
