@@ -273,7 +273,8 @@ class Writer {
     const keys: string[] = [];
     let key = '\x00';
     for (let i = labels.length - 1; i >= 0; i--) {
-      key = String.fromCharCode(labels[i]!.length) + labels[i]!.toString('latin1').toLowerCase() + key;
+      key =
+        String.fromCharCode(labels[i]!.length) + labels[i]!.toString('latin1').toLowerCase() + key;
       keys[i] = key;
     }
     for (let i = 0; i < labels.length; i++) {

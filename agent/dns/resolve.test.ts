@@ -2,10 +2,7 @@
 // zone-file lines (convention 7). The zone comes from the objects below.
 
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice } from '../../src/model/core/endpoint-slice.ts';
-import type { Namespace } from '../../src/model/core/namespace.ts';
-import type { Pod } from '../../src/model/core/pod.ts';
-import type { Service } from '../../src/model/core/service.ts';
+import type { EndpointSlice, Namespace, Pod, Service } from '../../src/model.ts';
 import { resolve } from './resolve.ts';
 import { typeNumber } from './wire.ts';
 import { buildZone, type PodRecords, type ZoneObjects } from './zone.ts';

@@ -13,10 +13,13 @@
 // An object that cannot be read (a hand-written manifest missing a field)
 // costs its own records only; it is reported in `problems`.
 
-import type { EndpointSlice } from '../../src/model/core/endpoint-slice.ts';
-import type { Namespace } from '../../src/model/core/namespace.ts';
-import type { Pod } from '../../src/model/core/pod.ts';
-import type { Service } from '../../src/model/core/service.ts';
+import {
+  type EndpointSlice,
+  type Namespace,
+  type Pod,
+  SERVICE_NAME_LABEL,
+  type Service,
+} from '../../src/model.ts';
 import { canonicalIP, dashedIP, reverseName } from './addresses.ts';
 import type { ResourceRecord, SoaData, SrvData } from './message.ts';
 import { RRClass, RRType } from './wire.ts';
@@ -60,8 +63,6 @@ export interface Zone {
   /** Objects whose records were left out, and why. */
   problems: string[];
 }
-
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** `cluster.local` / `Cluster.Local.` -> `cluster.local.` */
 export function zoneOrigin(domain: string): string {

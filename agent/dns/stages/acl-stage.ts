@@ -1,0 +1,61 @@
+// Who may have names outside the cluster zone resolved: clients in the
+// allowed networks, and only when forwarding is on. Everyone gets the
+// cluster zone (it is authoritative data); nobody else gets recursion, so
+// the server is never an open resolver. The decision is remembered per
+// client address.
+
+import { BlockList, isIPv6 } from 'node:net';
+import { DnsErrors } from '../errors.ts';
+import type { Handler, Stage } from '../stage.ts';
+
+const MAX_REMEMBERED = 10_000;
+
+/** A BlockList of networks in CIDR notation (`10.0.0.0/8`, `fd00::/8`); throws BAD_NETWORK. */
+export function networkList(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [address, prefixText, extra] = cidr.trim().split('/');
+    const family = address !== undefined && isIPv6(address) ? 'ipv6' : 'ipv4';
+    const prefix = Number(prefixText);
+    const max = family === 'ipv6' ? 128 : 32;
+    if (
+      address === undefined ||
+      extra !== undefined ||
+      !Number.isInteger(prefix) ||
+      prefix < 0 ||
+      prefix > max
+    ) {
+      throw DnsErrors.BAD_NETWORK(cidr);
+    }
+    try {
+      list.addSubnet(address, prefix, family);
+    } catch {
+      throw DnsErrors.BAD_NETWORK(cidr);
+    }
+  }
+  return list;
+}
+
+export function createAclStage(allowed: BlockList, forwarding: boolean): Stage {
+  const remembered = new Map<string, boolean>();
+  const allows = (client: string): boolean => {
+    let ok = remembered.get(client);
+    if (ok === undefined) {
+      const mapped =
+        client.startsWith('::ffff:') && client.includes('.') ? client.slice(7) : client;
+      ok = allowed.check(mapped, isIPv6(mapped) ? 'ipv6' : 'ipv4');
+      if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+      remembered.set(client, ok);
+    }
+    return ok;
+  };
+  return {
+    name: 'acl',
+    wrap(next: Handler): Handler {
+      return (q) => {
+        q.recursion = forwarding && allows(q.client);
+        return next(q);
+      };
+    },
+  };
+}

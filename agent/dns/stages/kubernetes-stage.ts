@@ -1,0 +1,103 @@
+// The cluster zone. A hot query is one map lookup by wire key and type and
+// a patched copy of the preencoded response (reply.ts); the first query for
+// a name after a rebuild resolves it (resolve.ts) and encodes the response
+// once. Responses are kept per zone: a new zone starts with none, so no
+// answer outlives the objects it came from.
+//
+// ExternalName targets outside the zone are resolved through the recursor
+// for clients allowed to recurse, and appended after the CNAME; others get
+// the CNAME alone, as from any authoritative server.
+
+import { encodeMessage, type ResourceRecord } from '../message.ts';
+import type { Recursor } from '../recursor.ts';
+import { finish } from '../reply.ts';
+import { resolve, type ZoneAnswer } from '../resolve.ts';
+import type { Handler, Reply, Stage } from '../stage.ts';
+import { Flag, keyToName, nameKey, type Query, Rcode, RRClass, RRType } from '../wire.ts';
+import type { Zone } from '../zone.ts';
+
+/** Preencoded responses kept per zone before the table starts over. */
+const MAX_RESPONSES = 200_000;
+
+export interface KubernetesStage extends Stage {
+  setZone(zone: Zone): void;
+  zone(): Zone;
+}
+
+export function createKubernetesStage(
+  initial: Zone,
+  recursor: Recursor | undefined,
+): KubernetesStage {
+  let zone = initial;
+  let responses = new Map<string, Map<number, Buffer>>();
+  let stored = 0;
+
+  const encode = (
+    q: Query,
+    answer: ZoneAnswer,
+    extra?: { answer: ResourceRecord[]; authority: ResourceRecord[]; rcode: number },
+  ) =>
+    encodeMessage({
+      id: 0,
+      flags: Flag.QR | (extra ? 0 : Flag.AA) | (extra ? extra.rcode : answer.rcode),
+      questions: [{ name: keyToName(q.key), type: q.qtype, class: RRClass.IN }],
+      answers: extra ? [...answer.answer, ...extra.answer] : answer.answer,
+      authorities: extra ? extra.authority : answer.authority,
+      additionals: answer.additional,
+    });
+
+  const chase = async (q: Query, answer: ZoneAnswer, target: string): Promise<Reply> => {
+    const upstream = await recursor!.lookup(nameKey(target), q.qtype);
+    if (upstream === undefined) return finish(q, encode(q, answer), q.recursion);
+    const rcode = upstream.flags & 0x0f;
+    return finish(
+      q,
+      encode(q, answer, {
+        answer: upstream.answers,
+        authority:
+          rcode === Rcode.NOERROR && upstream.answers.length > 0 ? [] : upstream.authorities,
+        rcode,
+      }),
+      q.recursion,
+    );
+  };
+
+  return {
+    name: 'kubernetes',
+    setZone(next) {
+      zone = next;
+      responses = new Map();
+      stored = 0;
+    },
+    zone() {
+      return zone;
+    },
+    wrap(next: Handler): Handler {
+      return (q) => {
+        const cached = responses.get(q.key)?.get(q.qtype);
+        if (cached !== undefined) return finish(q, cached, q.recursion);
+        const answer = resolve({ name: keyToName(q.key), type: q.qtype }, zone);
+        if (answer === undefined) return next(q);
+        if (answer.chase !== undefined) {
+          // Depends on the client and on upstream TTLs: never kept.
+          if (q.recursion && recursor !== undefined && q.qtype !== RRType.CNAME)
+            return chase(q, answer, answer.chase);
+          return finish(q, encode(q, answer), q.recursion);
+        }
+        const base = encode(q, answer);
+        if (stored >= MAX_RESPONSES) {
+          responses = new Map();
+          stored = 0;
+        }
+        let types = responses.get(q.key);
+        if (types === undefined) {
+          types = new Map();
+          responses.set(q.key, types);
+        }
+        types.set(q.qtype, base);
+        stored++;
+        return finish(q, base, q.recursion);
+      };
+    },
+  };
+}
