@@ -48,7 +48,7 @@ export const gatewayBenchmark: BenchmarkDefinition<GatewayFixture> = {
       'are medians of the measured runs.',
     'Peers: **direct** (wrk straight to the backend: the ceiling, measured once per case), ' +
       '**Pier** (`node bin/pier.ts gateway` on generated Gateway API manifests), **nginx** ' +
-      '(reverse proxy, upstream keepalive pool, defaults otherwise), **haproxy** (http mode, ' +
+      '(reverse proxy, upstream keepalive pool, 1 MiB bodies buffered in memory), **haproxy** (http mode, ' +
       '`http-reuse always`), **http-proxy** (npm, keep-alive agent) and **@fastify/http-proxy** ' +
       '(npm, its default undici pool), both Node.js peers under the same Node 24 as Pier.',
     ...gatewayCases
