@@ -47,7 +47,10 @@ describe('parseManifests', () => {
   });
 
   it('parses JSON, which is YAML', () => {
-    const { documents } = parseManifests('x.json', '{"kind": "Service", "metadata": {"name": "a"}}');
+    const { documents } = parseManifests(
+      'x.json',
+      '{"kind": "Service", "metadata": {"name": "a"}}',
+    );
     expect(documents).toHaveLength(1);
   });
 });

@@ -34,7 +34,12 @@ export interface ParseResult {
 }
 
 /** Where a document is, in the words of an error message: `web.yaml#2 (line 14) items[1]`. */
-export function describeLocation(at: { file: string; index: number; line: number; item?: number }): string {
+export function describeLocation(at: {
+  file: string;
+  index: number;
+  line: number;
+  item?: number;
+}): string {
   const item = at.item === undefined ? '' : ` items[${at.item}]`;
   return `${at.file}#${at.index} (line ${at.line})${item}`;
 }
@@ -69,7 +74,12 @@ export function parseManifests(file: string, text: string): ParseResult {
     }
     if (raw === null || raw === undefined) return;
     if (typeof raw !== 'object' || Array.isArray(raw)) {
-      problems.push({ file, index, line, message: 'a document must be a Kubernetes object (a mapping)' });
+      problems.push({
+        file,
+        index,
+        line,
+        message: 'a document must be a Kubernetes object (a mapping)',
+      });
       return;
     }
     const kind = (raw as { kind?: unknown }).kind;
@@ -77,7 +87,13 @@ export function parseManifests(file: string, text: string): ParseResult {
       const items = (raw as { items: unknown }).items;
       if (items === null) return;
       if (!Array.isArray(items)) {
-        problems.push({ file, index, line, path: 'items', message: `${kind}: items must be a list` });
+        problems.push({
+          file,
+          index,
+          line,
+          path: 'items',
+          message: `${kind}: items must be a list`,
+        });
         return;
       }
       items.forEach((item, i) => {

@@ -12,10 +12,34 @@ const svc = (name: string, port: number, rv?: string): KubeObject =>
 
 describe('planManifests', () => {
   it.each([
-    { case: 'nothing stored: apply all', desired: [svc('a', 80)], current: [], apply: ['a'], del: [] },
-    { case: 'unchanged (server fields differ): nothing', desired: [svc('a', 80)], current: [svc('a', 80, '7')], apply: [], del: [] },
-    { case: 'changed: apply', desired: [svc('a', 81)], current: [svc('a', 80, '7')], apply: ['a'], del: [] },
-    { case: 'gone from the files: delete', desired: [], current: [svc('a', 80, '7')], apply: [], del: ['a'] },
+    {
+      case: 'nothing stored: apply all',
+      desired: [svc('a', 80)],
+      current: [],
+      apply: ['a'],
+      del: [],
+    },
+    {
+      case: 'unchanged (server fields differ): nothing',
+      desired: [svc('a', 80)],
+      current: [svc('a', 80, '7')],
+      apply: [],
+      del: [],
+    },
+    {
+      case: 'changed: apply',
+      desired: [svc('a', 81)],
+      current: [svc('a', 80, '7')],
+      apply: ['a'],
+      del: [],
+    },
+    {
+      case: 'gone from the files: delete',
+      desired: [],
+      current: [svc('a', 80, '7')],
+      apply: [],
+      del: ['a'],
+    },
     {
       case: 'mixed',
       desired: [svc('a', 80), svc('c', 80)],

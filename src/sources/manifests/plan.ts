@@ -10,7 +10,13 @@ export interface ManifestsPlan {
 }
 
 // Fields the Store or an API server sets; they never make a manifest differ.
-const SERVER_FIELDS = ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields'] as const;
+const SERVER_FIELDS = [
+  'resourceVersion',
+  'uid',
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+] as const;
 
 /** A stable text form of an object without server-set metadata, for equality. */
 export function fingerprint(object: KubeObject): string {
@@ -28,7 +34,10 @@ function stableStringify(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
-export function planManifests(desired: readonly KubeObject[], current: readonly KubeObject[]): ManifestsPlan {
+export function planManifests(
+  desired: readonly KubeObject[],
+  current: readonly KubeObject[],
+): ManifestsPlan {
   const currentByRef = new Map<string, KubeObject>();
   for (const object of current) currentByRef.set(describeRef(refOf(object)), object);
   const apply: KubeObject[] = [];
