@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderConfigReference } from './reference.ts';
 import { settingsTable } from './settings.ts';
@@ -10,13 +12,13 @@ describe('renderConfigReference', () => {
     const table = settingsTable();
     expect(rows).toHaveLength(table.settings.length);
     table.settings.forEach((s, i) => {
-      const cells = rows[i]!.split(' | ');
+      const cells = rows[i]!.split(' | ').map((c) => c.trim());
       expect(cells[0]).toBe(`| \`${s.path}\``);
       expect(cells[2]).toBe(`\`${s.env}\``);
       expect(cells[3]).toBe(`\`--${s.flag}\``);
     });
     expect(rows[0]).toBe(
-      '| `log.level` | `info` | `PIER_LOG_LEVEL` | `--log.level` | one of fatal, error, warn, info, debug, trace, silent | The least severe level written; `silent` writes nothing. |',
+      '| `log.level`  | `info`  | `PIER_LOG_LEVEL`  | `--log.level`  | one of fatal, error, warn, info, debug, trace, silent | The least severe level written; `silent` writes nothing.                    |',
     );
     expect(markdown).toContain('| `admin.address` | `127.0.0.1:9901` | `PIER_ADMIN_ADDRESS` |');
   });
@@ -35,5 +37,19 @@ describe('renderConfigReference', () => {
 
   it('keeps every table row at six cells (pipes in text are escaped)', () => {
     for (const row of rows) expect(row.split(/(?<!\\)\|/).length - 2).toBe(6);
+  });
+
+  it('is already formatted the way biome formats markdown, so pasting it into the README is stable', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const formatted = execFileSync(
+      `${root}node_modules/.bin/biome`,
+      ['format', '--stdin-file-path=README.md'],
+      {
+        cwd: root,
+        input: markdown,
+        encoding: 'utf8',
+      },
+    );
+    expect(formatted).toBe(markdown);
   });
 });

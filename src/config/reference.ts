@@ -40,22 +40,33 @@ export function renderConfigReference(
     );
   }
   for (const section of table.sections) {
+    out.push('', `${h}# \`${section.name}\``, '', section.description, '');
+    const rows = section.settings.map((s) => [
+      `\`${s.path}\``,
+      code(defaultText(s)),
+      `\`${s.env}\``,
+      `\`--${s.flag}\``,
+      cell(s.accepts),
+      cell(s.description),
+    ]);
     out.push(
-      '',
-      `${h}# \`${section.name}\``,
-      '',
-      section.description,
-      '',
-      '| Setting | Default | Environment | Flag | Accepts | Description |',
-      '| --- | --- | --- | --- | --- | --- |',
+      ...alignedTable(
+        ['Setting', 'Default', 'Environment', 'Flag', 'Accepts', 'Description'],
+        rows,
+      ),
     );
-    for (const s of section.settings) {
-      out.push(
-        `| \`${s.path}\` | ${code(defaultText(s))} | \`${s.env}\` | \`--${s.flag}\` | ${cell(s.accepts)} | ${cell(s.description)} |`,
-      );
-    }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** A markdown table padded the way the formatter (biome) pads it, so regenerating changes nothing. */
+function alignedTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((title, i) =>
+    Math.max(3, title.length, ...rows.map((row) => row[i]!.length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 function defaultText(s: SettingInfo): string {

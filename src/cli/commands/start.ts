@@ -1,0 +1,56 @@
+// `pier start`: the quickstart. Everything in one process on an embedded
+// Store: the manifests folder (examples/ by default), the admin server, and
+// the demo echo backends the examples point at. Prints what it serves.
+
+import type { CommandContext, OptionSpec } from '../command.ts';
+
+export const name = 'start';
+export const summary =
+  'Run Pier in one process: Store, manifests, gateway and agent parts (quickstart)';
+export const usage = 'pier start [--no-demo-backends] [settings]';
+export const description =
+  'Loads manifests.path (examples/ by default) into the Store and serves what exists today: the admin server and, unless --no-demo-backends, the two demo echo backends of examples/echo.yaml on 127.0.0.1:9101 and :9102.';
+export const options: readonly OptionSpec[] = [
+  {
+    name: 'demo-backends',
+    type: 'boolean',
+    description: 'Run the demo echo backends (default true).',
+  },
+];
+export const settings = true;
+
+// The examples' EndpointSlices point here (examples/echo.yaml).
+const DEMO_BACKENDS = [
+  { name: 'echo-a', port: 9101 },
+  { name: 'echo-b', port: 9102 },
+] as const;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { startRuntime } = await import('../runtime.ts');
+  const runtime = await startRuntime(ctx, { component: 'start', loadManifests: true });
+  const { logger, lifecycle, manifests, admin } = runtime;
+
+  const lines: string[] = [];
+  if (ctx.options['demo-backends'] !== false) {
+    const { startEchoServer } = await import('../../demo/echo-server.ts');
+    for (const backend of DEMO_BACKENDS) {
+      const server = await startEchoServer(backend.name, '127.0.0.1', backend.port);
+      lifecycle.onShutdown(`demo ${backend.name}`, () => server.close());
+      lines.push(`  demo backend ${backend.name}: ${server.url}`);
+    }
+  }
+
+  const report = manifests?.report;
+  const out = [
+    `Pier ${ctx.version} is running (store: ${runtime.store.name}).`,
+    report
+      ? `  manifests: ${report.objects} objects from ${report.files} files in ${runtime.config.manifests.path}${report.problems.length > 0 ? ` (${report.problems.length} problems, see the log)` : ''}`
+      : '',
+    `  admin: ${admin.url}  (curl ${admin.url}/readyz, /metrics, /debug/state)`,
+    ...lines,
+    'Stop with Ctrl-C.',
+  ].filter((line) => line !== '');
+  ctx.stdout.write(`${out.join('\n')}\n`);
+  logger.info({ admin: admin.url }, 'pier started');
+  return lifecycle.done;
+}

@@ -1,0 +1,79 @@
+// What every long-running command (start, gateway, agent, dns) stands on, set
+// up in one order: config -> logger -> lifecycle -> metrics -> Store ->
+// manifests source -> admin server. Shutdown runs the closers in reverse.
+
+import type { PierConfig } from '../config/schema.ts';
+import type { AdminAddress } from '../observe/admin-server.ts';
+import type { Lifecycle } from '../observe/lifecycle.ts';
+import type { Logger } from '../observe/logger.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import type { Readiness } from '../observe/readiness.ts';
+import type { ManifestsSource, SyncReport } from '../sources/manifests/source.ts';
+import type { Store } from '../store.ts';
+import type { CommandContext } from './command.ts';
+
+export interface Runtime {
+  config: PierConfig;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  metrics: Metrics;
+  readiness: Readiness;
+  store: Store;
+  /** Present when the command loads a manifests folder. */
+  manifests?: { source: ManifestsSource; report: SyncReport };
+  admin: AdminAddress;
+}
+
+export interface RuntimeOptions {
+  /** The logger's `component` for this process: `start`, `gateway`, ... */
+  component: string;
+  /** Load `manifests.path` into the Store (the embedded source). */
+  loadManifests: boolean;
+}
+
+export async function startRuntime(ctx: CommandContext, options: RuntimeOptions): Promise<Runtime> {
+  const { config } = await ctx.config();
+  const { createLogger } = await import('../observe/logger.ts');
+  const { createMetrics } = await import('../observe/metrics.ts');
+  const { createReadiness } = await import('../observe/readiness.ts');
+  const { createAdminServer } = await import('../observe/admin-server.ts');
+  const { createLifecycle } = await import('../observe/lifecycle.ts');
+  const { createStoreState } = await import('../observe/store-state.ts');
+  const { createStore } = await import('../store/create-store.ts');
+
+  const logger = createLogger(config.log).child({ component: options.component });
+  const readiness = createReadiness();
+  const lifecycle = createLifecycle({ logger, readiness });
+  lifecycle.install();
+  const metrics = createMetrics();
+
+  const store = createStore(config.store.url, { cluster: config.store.cluster, logger });
+  lifecycle.onShutdown('store', () => store.close());
+
+  let manifests: Runtime['manifests'];
+  if (options.loadManifests) {
+    const { resolve } = await import('node:path');
+    const { createManifestsSource } = await import('../sources/manifests/source.ts');
+    const source = createManifestsSource({
+      path: resolve(ctx.cwd, config.manifests.path),
+      store,
+      logger: logger.child({ component: 'manifests' }),
+      watch: config.manifests.watch,
+    });
+    const report = await source.start();
+    lifecycle.onShutdown('manifests', () => source.close());
+    readiness.set('manifests', () => true);
+    manifests = { source, report };
+  }
+
+  const admin = createAdminServer({
+    address: config.admin.address,
+    logger,
+    metrics,
+    readiness,
+    state: createStoreState(store),
+  });
+  const address = await admin.listen();
+  lifecycle.onShutdown('admin', () => admin.close());
+  return { config, logger, lifecycle, metrics, readiness, store, manifests, admin: address };
+}
