@@ -74,11 +74,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
       packet.encode({
         type: 'response',
         id: q.id ?? 0,
+        // dns-packet takes the rcode in the flags' low bits: 3 is NXDOMAIN.
         flags:
           ((q.flags ?? 0) & packet.RECURSION_DESIRED) |
           packet.RECURSION_AVAILABLE |
-          (truncated ? packet.TRUNCATED_RESPONSE : 0),
-        ...(nx ? { rcode: 'NXDOMAIN' } : {}),
+          (truncated ? packet.TRUNCATED_RESPONSE : 0) |
+          (nx ? 3 : 0),
         questions: [question],
         answers: truncated ? [] : answers.map(toPacket),
         authorities: negative && !truncated ? [toPacket(soa)] : [],
