@@ -381,3 +381,26 @@ describeWithRedis('redis store', (server) => {
     expect(await server().cli('-n', '0', 'EXISTS', `pier:{${cluster}}:revision`)).toBe('0');
   });
 });
+
+// One node holding every slot of a Redis Cluster refuses any multi-key command
+// or script across slots (CROSSSLOT), so the shared cases passing here show
+// that the hash tag keeps each Pier cluster's keys in one slot.
+describeWithRedis(
+  'redis store on a Redis Cluster node',
+  (server) => {
+    runStoreCases('redis (cluster mode)', ({ changeLogLength }) =>
+      createRedisStore({
+        url: server().url,
+        cluster: uniqueCluster(),
+        streamMaxLen: changeLogLength,
+        watchBlockMs: 1000,
+      }),
+    );
+
+    it('the node is in cluster mode and refuses keys across slots', async () => {
+      expect(await server().cli('CLUSTER', 'INFO')).toContain('cluster_state:ok');
+      expect(await server().cli('MSET', 'pier:{a}:x', '1', 'pier:{b}:x', '1')).toMatch(/CROSSSLOT/);
+    });
+  },
+  { clusterMode: true },
+);

@@ -20,7 +20,7 @@ import { type KindKey, type KubeObject, kindKeyOf, type ObjectRef } from '../mod
 import type { ChangeType, ListOptions, Store } from '../store.ts';
 import { StoreErrors } from './errors.ts';
 import { parseLabelSelector } from './label-selector.ts';
-import { type StoreLogger, stderrLogger } from './logger.ts';
+import { logInfo, type StoreLogger, stderrLogger } from './logger.ts';
 
 export interface InformerChange<T extends KubeObject = KubeObject> {
   type: ChangeType;
@@ -243,7 +243,7 @@ export function createInformer(store: Store, options: InformerOptions): Informer
       try {
         for await (const event of store.watch(from, { kinds, signal })) {
           if (event.type === 'relist') {
-            logger.warn({ reason: event.reason, store: store.name }, 'informer relisting');
+            logInfo(logger, { reason: event.reason, store: store.name }, 'informer relisting');
             break;
           }
           backoff = initialBackoff;

@@ -19,7 +19,7 @@
 import type { Redis } from 'ioredis';
 import type { KindKey } from '../model/object.ts';
 import type { RelistEvent, WatchEvent } from '../store.ts';
-import type { StoreLogger } from './logger.ts';
+import { logInfo, type StoreLogger } from './logger.ts';
 import { decodeChange, readChangeFields, revisionOfId } from './redis-codec.ts';
 import { untilReady } from './redis-connection.ts';
 import type { RedisKeys } from './redis-keys.ts';
@@ -72,7 +72,11 @@ export async function* watchRedis(
         await untilReady(redis, stop);
         if (stop.aborted) return;
         if (outage) {
-          logger.warn({ store: 'redis', fromRevision: last }, 'store watch reconnected; resuming');
+          logInfo(
+            logger,
+            { store: 'redis', fromRevision: last },
+            'store watch reconnected; resuming',
+          );
           outage = false;
         }
         if (checkRevision) {

@@ -26,7 +26,7 @@ import type {
 } from '../store.ts';
 import { StoreErrors } from './errors.ts';
 import { parseLabelSelector } from './label-selector.ts';
-import { type StoreLogger, stderrLogger } from './logger.ts';
+import { logInfo, type StoreLogger, stderrLogger } from './logger.ts';
 import { decodeObject, encodeObject } from './redis-codec.ts';
 import {
   CONNECTION_DEFAULTS,
@@ -102,7 +102,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
   const closing = new AbortController();
   const ready = readiness(redis, timeout, () => lastError);
   redis.on('ready', () => {
-    if (down) logger.warn({ store: 'redis', cluster }, 'redis store connected again');
+    if (down) logInfo(logger, { store: 'redis', cluster }, 'redis store connected again');
     down = false;
   });
   redis.on('error', (error: Error) => {

@@ -85,7 +85,16 @@ function logTail(dir: string): string {
   }
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /**
+   * Run as a one-node Redis Cluster holding all 16384 slots: it then refuses
+   * (CROSSSLOT) any multi-key command or script whose keys are in different
+   * slots, as a real cluster would.
+   */
+  clusterMode?: boolean;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   if (redisServerMissing !== undefined) throw new Error(redisServerMissing);
   const dir = mkdtempSync(join(tmpdir(), 'pier-redis-'));
   let port = await freePort();
@@ -109,6 +118,9 @@ export async function startRedisServer(): Promise<RedisServer> {
         'redis.log',
         '--daemonize',
         'no',
+        ...(options.clusterMode
+          ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf']
+          : []),
       ],
       { stdio: 'ignore' },
     );
@@ -121,6 +133,13 @@ export async function startRedisServer(): Promise<RedisServer> {
         throw new Error(`redis-server on port ${port} exited at start:\n${logTail(dir)}`);
       }
       if (await ping(port)) {
+        try {
+          if (options.clusterMode) await assignAllSlots();
+        } catch (error) {
+          proc.kill('SIGKILL');
+          await exited;
+          throw error;
+        }
         child = proc;
         return;
       }
@@ -131,6 +150,27 @@ export async function startRedisServer(): Promise<RedisServer> {
     throw new Error(
       `redis-server on port ${port} did not answer PING within 10 s:\n${logTail(dir)}`,
     );
+  };
+
+  const cli = (...args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      execFile('redis-cli', ['-h', HOST, '-p', String(port), ...args], (error, stdout, stderr) => {
+        if (error) reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || error.message}`));
+        else resolve(stdout.trim());
+      });
+    });
+
+  // After a restart the node remembers its slots (nodes.conf); only a new one needs them.
+  const assignAllSlots = async () => {
+    if (!(await cli('CLUSTER', 'INFO')).includes('cluster_slots_assigned:16384')) {
+      await cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    }
+    const deadline = Date.now() + 10_000;
+    while (!(await cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on port ${port}: cluster_state not ok after 10 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
 
   const stop = async () => {
@@ -197,7 +237,11 @@ export async function startRedisServer(): Promise<RedisServer> {
  * A describe block that has a redis-server for its tests: `server()` returns
  * it. Without the binary: fails under CI=true, skips visibly otherwise.
  */
-export function describeWithRedis(name: string, body: (server: () => RedisServer) => void): void {
+export function describeWithRedis(
+  name: string,
+  body: (server: () => RedisServer) => void,
+  options: RedisServerOptions = {},
+): void {
   if (redisServerMissing !== undefined && process.env.CI !== 'true') {
     console.warn(`SKIPPED "${name}": ${redisServerMissing}`);
     describe.skip(name, () => body(() => undefined as unknown as RedisServer));
@@ -208,7 +252,7 @@ export function describeWithRedis(name: string, body: (server: () => RedisServer
     beforeAll(async () => {
       if (redisServerMissing !== undefined)
         throw new Error(`CI=true requires ${redisServerMissing}`);
-      server = await startRedisServer();
+      server = await startRedisServer(options);
     });
     afterAll(async () => {
       await server?.remove();
