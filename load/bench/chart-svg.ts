@@ -71,8 +71,11 @@ function panel(
     );
     const value = values[i];
     if (value === undefined) {
+      // The panel has room for a few words; the full reason is the tooltip (and in the .md).
+      const reason = row.reason ?? 'failed';
+      const short = reason.includes(':') ? reason.slice(0, reason.indexOf(':')) : reason;
       out.push(
-        `<text x="${LABEL_WIDTH}" y="${mid}" class="failed">${escapeXml(row.reason ?? 'failed')}</text>`,
+        `<text x="${LABEL_WIDTH}" y="${mid}" class="failed">${escapeXml(short)}<title>${escapeXml(reason)}</title></text>`,
       );
       return;
     }

@@ -158,7 +158,9 @@ describe('svg chart', () => {
     );
     expect(widths).toHaveLength(2);
     expect(widths[1]).toBe(widths[0]! / 2);
-    expect(svg).toContain('failed to start: Error: no | pipes');
+    expect(svg).toContain(
+      'class="failed">failed to start<title>failed to start: Error: no | pipes</title></text>',
+    );
   });
 
   it.each([
