@@ -25,7 +25,7 @@ export interface Runtime {
 }
 
 export interface RuntimeOptions {
-  /** The logger's `component` for this process: `start`, `gateway`, ... */
+  /** The command this process runs, on every log line: `start`, `gateway`, ... */
   component: string;
   /** Load `manifests.path` into the Store (the embedded source). */
   loadManifests: boolean;
@@ -41,7 +41,7 @@ export async function startRuntime(ctx: CommandContext, options: RuntimeOptions)
   const { createStoreState } = await import('../observe/store-state.ts');
   const { createStore } = await import('../store/create-store.ts');
 
-  const logger = createLogger(config.log).child({ component: options.component });
+  const logger = createLogger(config.log).child({ command: options.component });
   const readiness = createReadiness();
   const lifecycle = createLifecycle({ logger, readiness });
   lifecycle.install();
