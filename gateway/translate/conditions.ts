@@ -1,0 +1,53 @@
+// The Gateway API's condition vocabulary, as data, and small builders so a
+// condition is always complete (type, status, reason, message, generation).
+
+import type { Condition } from './gateway-config.ts';
+
+export const ConditionType = {
+  Accepted: 'Accepted',
+  Programmed: 'Programmed',
+  ResolvedRefs: 'ResolvedRefs',
+  Conflicted: 'Conflicted',
+  PartiallyInvalid: 'PartiallyInvalid',
+  SupportedVersion: 'SupportedVersion',
+} as const;
+
+export const Reason = {
+  // shared
+  Accepted: 'Accepted',
+  Programmed: 'Programmed',
+  ResolvedRefs: 'ResolvedRefs',
+  Invalid: 'Invalid',
+  UnsupportedValue: 'UnsupportedValue',
+  RefNotPermitted: 'RefNotPermitted',
+  // Gateway
+  ListenersNotValid: 'ListenersNotValid',
+  ListenersNotResolved: 'ListenersNotResolved',
+  // Listener
+  UnsupportedProtocol: 'UnsupportedProtocol',
+  PortUnavailable: 'PortUnavailable',
+  InvalidCertificateRef: 'InvalidCertificateRef',
+  InvalidRouteKinds: 'InvalidRouteKinds',
+  HostnameConflict: 'HostnameConflict',
+  ProtocolConflict: 'ProtocolConflict',
+  NoConflicts: 'NoConflicts',
+  // Route
+  NotAllowedByListeners: 'NotAllowedByListeners',
+  NoMatchingListenerHostname: 'NoMatchingListenerHostname',
+  NoMatchingParent: 'NoMatchingParent',
+  IncompatibleFilters: 'IncompatibleFilters',
+  InvalidKind: 'InvalidKind',
+  BackendNotFound: 'BackendNotFound',
+} as const;
+
+export function condition(
+  type: string,
+  status: boolean,
+  reason: string,
+  message: string,
+  observedGeneration: number | undefined,
+): Condition {
+  const c: Condition = { type, status: status ? 'True' : 'False', reason, message };
+  if (observedGeneration !== undefined) c.observedGeneration = observedGeneration;
+  return c;
+}

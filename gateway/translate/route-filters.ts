@@ -1,0 +1,259 @@
+// HTTPRoute and GRPCRoute filters -> FilterConfig (gateway/filters.ts).
+//
+// What makes a rule unservable (it is dropped, and the route says why):
+// RequestRedirect with URLRewrite, a filter type repeated that may not be,
+// ReplacePrefixMatch on a rule without exactly one PathPrefix match, one
+// header name in two lists of a modifier, a filter type Pier does not run
+// (CORS, ExternalAuth). What only degrades it (ResolvedRefs False, the rule
+// is served): a mirror whose backend cannot be resolved (the mirror is left
+// out), an ExtensionRef Pier does not know (its requests get 500, as the
+// spec says such a filter must never be skipped).
+
+import type {
+  GRPCRouteFilter,
+  HTTPHeaderFilter,
+  HTTPPathModifier,
+  HTTPRouteFilter,
+} from '../../src/model.ts';
+import type {
+  FilterConfig,
+  HeaderEdits,
+  MirrorConfig,
+  PathModifier,
+  RedirectConfig,
+  RewriteConfig,
+} from '../filters.ts';
+import type { BackendFilters } from '../router.ts';
+import { type BackendScope, type RefFailure, resolveBackendRef } from './backends.ts';
+import { Reason } from './conditions.ts';
+import { TranslateProblems } from './problems.ts';
+
+export interface FilterScope extends BackendScope {
+  /** How messages name the rule: `0`, or `0 (name)`. */
+  rule: string;
+  /** The rule has exactly one match and it is a PathPrefix (ReplacePrefixMatch needs that). */
+  singlePrefixMatch: boolean;
+}
+
+export interface FilterCompilation {
+  config: FilterConfig;
+  /** Set when the rule cannot be served. */
+  invalid: RefFailure | undefined;
+  /** References that failed without making the rule unservable. */
+  refFailures: RefFailure[];
+}
+
+type AnyFilter = HTTPRouteFilter | GRPCRouteFilter;
+
+const ONCE = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestRedirect',
+  'URLRewrite',
+  'CORS',
+]);
+
+function unsupported(scope: FilterScope, what: string): RefFailure {
+  return {
+    reason: Reason.UnsupportedValue,
+    error: TranslateProblems.RULE_UNSUPPORTED_VALUE(scope.rule, what),
+  };
+}
+
+function incompatible(scope: FilterScope, what: string): RefFailure {
+  return {
+    reason: Reason.IncompatibleFilters,
+    error: TranslateProblems.RULE_INCOMPATIBLE_FILTERS(scope.rule, what),
+  };
+}
+
+/** A header modifier as edits, or the reason it is invalid. */
+export function compileHeaderEdits(filter: HTTPHeaderFilter): HeaderEdits | string {
+  const seen = new Set<string>();
+  const claim = (name: string): string | undefined => {
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) return `header ${name} appears in more than one of set, add and remove`;
+    seen.add(lower);
+    return undefined;
+  };
+  for (const h of [...(filter.set ?? []), ...(filter.add ?? [])]) {
+    const problem = claim(h.name);
+    if (problem !== undefined) return problem;
+  }
+  for (const name of filter.remove ?? []) {
+    const problem = claim(name);
+    if (problem !== undefined) return problem;
+  }
+  return {
+    set: (filter.set ?? []).map((h) => ({ name: h.name, value: h.value })),
+    add: (filter.add ?? []).map((h) => ({ name: h.name, value: h.value })),
+    remove: (filter.remove ?? []).map((n) => n.toLowerCase()),
+  };
+}
+
+function pathModifier(modifier: HTTPPathModifier, scope: FilterScope): PathModifier | RefFailure {
+  if (modifier.type === 'ReplaceFullPath')
+    return { type: 'ReplaceFullPath', value: modifier.replaceFullPath ?? '/' };
+  if (!scope.singlePrefixMatch) {
+    return incompatible(
+      scope,
+      'ReplacePrefixMatch needs the rule to have exactly one match, of type PathPrefix',
+    );
+  }
+  return { type: 'ReplacePrefixMatch', value: modifier.replacePrefixMatch ?? '' };
+}
+
+function isFailure(value: unknown): value is RefFailure {
+  return typeof value === 'object' && value !== null && 'error' in value && 'reason' in value;
+}
+
+export function compileFilters(
+  filters: readonly AnyFilter[] | undefined,
+  scope: FilterScope,
+): FilterCompilation {
+  const config: FilterConfig = {};
+  const refFailures: RefFailure[] = [];
+  const fail = (failure: RefFailure): FilterCompilation => ({
+    config: {},
+    invalid: failure,
+    refFailures,
+  });
+  const types: string[] = (filters ?? []).map((f) => f.type);
+  if (types.includes('RequestRedirect') && types.includes('URLRewrite')) {
+    return fail(incompatible(scope, 'RequestRedirect and URLRewrite cannot be combined'));
+  }
+  for (const type of ONCE) {
+    if (types.indexOf(type) !== types.lastIndexOf(type))
+      return fail(incompatible(scope, `${type} appears more than once`));
+  }
+  const mirrors: MirrorConfig[] = [];
+  for (const filter of filters ?? []) {
+    switch (filter.type) {
+      case 'RequestHeaderModifier':
+      case 'ResponseHeaderModifier': {
+        const field =
+          filter.type === 'RequestHeaderModifier'
+            ? filter.requestHeaderModifier
+            : filter.responseHeaderModifier;
+        const edits = compileHeaderEdits(field ?? {});
+        if (typeof edits === 'string') return fail(unsupported(scope, `${filter.type}: ${edits}`));
+        if (filter.type === 'RequestHeaderModifier') config.requestHeaderModifier = edits;
+        else config.responseHeaderModifier = edits;
+        break;
+      }
+      case 'RequestRedirect': {
+        const r = (filter as HTTPRouteFilter).requestRedirect;
+        if (r === undefined) break;
+        const redirect: RedirectConfig = {
+          statusCode: (r.statusCode ?? 302) as RedirectConfig['statusCode'],
+        };
+        if (r.scheme !== undefined) redirect.scheme = r.scheme;
+        if (r.hostname !== undefined) redirect.hostname = r.hostname;
+        if (r.port !== undefined) redirect.port = r.port;
+        if (r.path !== undefined) {
+          const path = pathModifier(r.path, scope);
+          if (isFailure(path)) return fail(path);
+          redirect.path = path;
+        }
+        config.requestRedirect = redirect;
+        break;
+      }
+      case 'URLRewrite': {
+        const u = (filter as HTTPRouteFilter).urlRewrite;
+        if (u === undefined) break;
+        const rewrite: RewriteConfig = {};
+        if (u.hostname !== undefined) rewrite.hostname = u.hostname;
+        if (u.path !== undefined) {
+          const path = pathModifier(u.path, scope);
+          if (isFailure(path)) return fail(path);
+          rewrite.path = path;
+        }
+        config.urlRewrite = rewrite;
+        break;
+      }
+      case 'RequestMirror': {
+        const m = filter.requestMirror;
+        if (m === undefined) break;
+        const resolved = resolveBackendRef(m.backendRef, scope);
+        if (!resolved.ok) {
+          // The spec: an unresolvable mirror is dropped from the data plane and reported.
+          refFailures.push(resolved.failure);
+          break;
+        }
+        const fraction =
+          m.percent !== undefined
+            ? m.percent / 100
+            : m.fraction !== undefined
+              ? m.fraction.numerator / (m.fraction.denominator ?? 100)
+              : 1;
+        mirrors.push({ backend: resolved.backend, fraction: Math.min(1, Math.max(0, fraction)) });
+        break;
+      }
+      case 'ExtensionRef': {
+        const ref = filter.extensionRef;
+        const what =
+          ref === undefined
+            ? '(none)'
+            : `${ref.group === '' ? '' : `${ref.group}/`}${ref.kind} ${ref.name}`;
+        const error = TranslateProblems.FILTER_EXTENSION_UNKNOWN(scope.rule, what);
+        refFailures.push({ reason: Reason.InvalidKind, error });
+        config.unresolved = { status: 500, message: error.message };
+        break;
+      }
+      default:
+        return fail(unsupported(scope, `filter type ${filter.type}`));
+    }
+  }
+  if (mirrors.length > 0) config.requestMirror = mirrors;
+  return { config, invalid: undefined, refFailures };
+}
+
+/** HTTPBackendRef.filters: Pier runs the header modifiers there; other types make the rule unservable. */
+export function compileBackendFilters(
+  filters: readonly AnyFilter[] | undefined,
+  scope: FilterScope,
+): { filters: BackendFilters | undefined; invalid: RefFailure | undefined } {
+  if (filters === undefined || filters.length === 0)
+    return { filters: undefined, invalid: undefined };
+  const out: BackendFilters = {};
+  for (const filter of filters) {
+    if (filter.type !== 'RequestHeaderModifier' && filter.type !== 'ResponseHeaderModifier') {
+      return {
+        filters: undefined,
+        invalid: unsupported(scope, `filter type ${filter.type} on a backendRef`),
+      };
+    }
+    const field =
+      filter.type === 'RequestHeaderModifier'
+        ? filter.requestHeaderModifier
+        : filter.responseHeaderModifier;
+    const edits = compileHeaderEdits(field ?? {});
+    if (typeof edits === 'string')
+      return {
+        filters: undefined,
+        invalid: unsupported(scope, `backendRef ${filter.type}: ${edits}`),
+      };
+    if (filter.type === 'RequestHeaderModifier') {
+      if (out.requestHeaders !== undefined)
+        return {
+          filters: undefined,
+          invalid: incompatible(
+            scope,
+            'RequestHeaderModifier appears more than once on a backendRef',
+          ),
+        };
+      out.requestHeaders = edits;
+    } else {
+      if (out.responseHeaders !== undefined)
+        return {
+          filters: undefined,
+          invalid: incompatible(
+            scope,
+            'ResponseHeaderModifier appears more than once on a backendRef',
+          ),
+        };
+      out.responseHeaders = edits;
+    }
+  }
+  return { filters: out, invalid: undefined };
+}
