@@ -251,7 +251,7 @@ export function describeWithRedis(
     let server: RedisServer | undefined;
     beforeAll(async () => {
       if (redisServerMissing !== undefined)
-        throw new Error(`CI=true requires ${redisServerMissing}`);
+        throw new Error(`CI=true and ${redisServerMissing}`);
       server = await startRedisServer(options);
     });
     afterAll(async () => {
