@@ -21,15 +21,23 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/**
+ * Synchronous writes to fd 1. pino's default (asynchronous) stream can put the
+ * last lines out of order when the process exits mid-write, which is exactly
+ * when the shutdown and fatal lines are written. One write per line is cheap
+ * next to the work a logged event stands for; per-request access logs, when
+ * they come, get their own destination.
+ */
+let shared: DestinationStream | undefined;
+function stdout(): DestinationStream {
+  shared ??= pino.destination({ dest: 1, sync: true });
+  return shared;
+}
+
 export function createLogger(settings: PierConfig['log'], options: LoggerOptions = {}): Logger {
-  const destination =
-    options.destination !== undefined
-      ? settings.format === 'pretty'
-        ? createPrettyDestination(options.destination)
-        : options.destination
-      : settings.format === 'pretty'
-        ? createPrettyDestination(process.stdout)
-        : undefined;
+  const out = options.destination ?? stdout();
+  const colour = options.destination === undefined && process.stdout.isTTY === true;
+  const destination = settings.format === 'pretty' ? createPrettyDestination(out, colour) : out;
   const logger = pino(
     {
       level: settings.level,
@@ -38,8 +46,7 @@ export function createLogger(settings: PierConfig['log'], options: LoggerOptions
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
-    // undefined: pino's own stdout stream, flushed on exit.
-    destination as DestinationStream,
+    destination,
   );
   return logger;
 }

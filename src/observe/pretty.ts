@@ -14,11 +14,8 @@ const colours: Record<string, string> = {
 const reset = '\u001b[0m';
 const skipped = new Set(['level', 'time', 'pid', 'hostname', 'component', 'msg', 'err', 'error']);
 
-export function createPrettyDestination(out: {
-  write(chunk: string): unknown;
-  isTTY?: boolean;
-}): DestinationStream {
-  const colour = out.isTTY === true;
+/** Formats each line, then writes it to `out`; `colour` adds ANSI colours to the level. */
+export function createPrettyDestination(out: DestinationStream, colour = false): DestinationStream {
   return {
     write(line: string): void {
       out.write(formatLine(line, colour));
