@@ -66,6 +66,8 @@ export interface StatusCase {
   listener?: string;
   ingress?: string;
   attachedRoutes?: number;
+  /** Listener: the certificates it is served with (`namespace/name`); [] when it is not served. */
+  certificates?: string[];
   served?: boolean;
   problems?: string[];
   conditions?: Record<string, string>;
