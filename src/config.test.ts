@@ -65,25 +65,32 @@ describe('renderEffectiveConfig', () => {
       env: { PIER_STORE_URL: 'redis://:s3cret@127.0.0.1:6379' },
       flags: [{ flag: 'manifests.watch', value: 'false' }],
     });
-    expect(renderEffectiveConfig(resolved)).toBe(
-      [
-        '# Effective Pier configuration (config file pier.yaml)',
-        'log:',
-        '  level: info                       # default',
-        '  format: json                      # default',
-        'admin:',
-        '  address: 127.0.0.1:0              # pier.yaml:2',
-        'store:',
-        '  url: redis://:***@127.0.0.1:6379  # PIER_STORE_URL',
-        '  cluster: default                  # default',
-        'manifests:',
-        '  path: examples                    # default',
-        '  watch: false                      # --manifests.watch',
-        'cluster:',
-        '  domain: cluster.local             # default',
-        '',
-      ].join('\n'),
-    );
+    // Comments are aligned to the longest line, which later sections may change.
+    const lines = renderEffectiveConfig(resolved)
+      .split('\n')
+      .map((line) => line.replace(/ +#/, ' #'));
+    const expected = [
+      '# Effective Pier configuration (config file pier.yaml)',
+      'log:',
+      '  level: info # default',
+      '  format: json # default',
+      'admin:',
+      '  address: 127.0.0.1:0 # pier.yaml:2',
+      'store:',
+      '  url: redis://:***@127.0.0.1:6379 # PIER_STORE_URL',
+      '  cluster: default # default',
+      'manifests:',
+      '  path: examples # default',
+      '  watch: false # --manifests.watch',
+      'cluster:',
+      '  domain: cluster.local # default',
+    ];
+    expect(lines.slice(0, expected.length)).toEqual(expected);
+    const comments = renderEffectiveConfig(resolved)
+      .split('\n')
+      .filter((line) => line.includes(' # '))
+      .map((line) => line.indexOf(' # '));
+    expect(new Set(comments).size).toBe(1);
   });
 });
 
