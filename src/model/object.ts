@@ -100,4 +100,6 @@ export const Kinds = {
   TLSRoute: 'gateway.networking.k8s.io/TLSRoute',
   /** Pier's own: a node's pod-subnet lease (agent IPAM). */
   SubnetLease: 'pier.dev/SubnetLease',
+  /** Pier's own: who holds a role among processes sharing a Store (leader election). */
+  Lease: 'pier.dev/Lease',
 } as const satisfies Record<string, KindKey>;

@@ -18,6 +18,7 @@ import { referenceGrantSchema } from './gateway-api/reference-grant.ts';
 import { ingressSchema } from './networking/ingress.ts';
 import { ingressClassSchema } from './networking/ingress-class.ts';
 import { apiGroup, type KindKey, Kinds } from './object.ts';
+import { LEASE_API_VERSION, leaseSchema } from './pier/lease.ts';
 
 export interface KindInfo {
   key: KindKey;
@@ -67,6 +68,7 @@ export const KIND_TABLE: readonly KindInfo[] = [
   kindInfo(Kinds.TLSRoute, [`${GW}/v1alpha2`, `${GW}/v1alpha3`, `${GW}/v1`], true, tlsRouteSchema),
   kindInfo(Kinds.Ingress, ['networking.k8s.io/v1'], true, ingressSchema),
   kindInfo(Kinds.IngressClass, ['networking.k8s.io/v1'], false, ingressClassSchema),
+  kindInfo(Kinds.Lease, [LEASE_API_VERSION], false, leaseSchema),
 ];
 
 const BY_KEY: ReadonlyMap<KindKey, KindInfo> = new Map(KIND_TABLE.map((k) => [k.key, k]));
