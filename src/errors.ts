@@ -19,7 +19,9 @@ export class PierError extends Error {
 export function errorTable<T extends Record<string, (...args: never[]) => string>>(
   component: string,
   messages: T,
-): { [K in keyof T]: (...args: Parameters<T[K]>) => PierError } & { codes: { [K in keyof T]: string } } {
+): { [K in keyof T]: (...args: Parameters<T[K]>) => PierError } & {
+  codes: { [K in keyof T]: string };
+} {
   const table: Record<string, unknown> = {};
   const codes: Record<string, string> = {};
   for (const [key, message] of Object.entries(messages)) {

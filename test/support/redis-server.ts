@@ -250,8 +250,7 @@ export function describeWithRedis(
   describe(name, () => {
     let server: RedisServer | undefined;
     beforeAll(async () => {
-      if (redisServerMissing !== undefined)
-        throw new Error(`CI=true and ${redisServerMissing}`);
+      if (redisServerMissing !== undefined) throw new Error(`CI=true and ${redisServerMissing}`);
       server = await startRedisServer(options);
     });
     afterAll(async () => {
