@@ -1,19 +1,103 @@
-// `pier cni`: the CNI plugin executable. The container runtime runs it with
-// CNI_COMMAND and friends in the environment and the network config on
-// stdin, often with no arguments at all; bin/pier.ts routes that case here.
-// Not built yet: it says so on stderr and exits 2 (the CNI issue replaces
-// run() with the plugin protocol: a JSON result or error on stdout).
+// `pier cni`: the CNI plugin, two ways.
+//
+// With CNI_COMMAND set (the runtime runs `pier` with no arguments, or a
+// plugin named `pier` in its bin dir), it is the plugin: the request goes to
+// the node agent, the agent's answer is printed. This path works, but loads
+// the CLI first; runtimes should run bin/pier-cni, which starts faster.
+//
+// `pier cni install --bin-dir /opt/cni/bin` puts that executable in the
+// runtime's plugin directory (as flannel's and Calico's installers do): a
+// symbolic link named `pier-cni`, or with --copy a small launcher with this
+// Node.js's absolute path, for runtimes whose PATH has no Node.js 24.
 
 import type { CommandContext, OptionSpec } from '../command.ts';
-import { notBuilt } from './not-built.ts';
+import { ExitCode } from '../command.ts';
 
 export const name = 'cni';
 export const summary = 'The CNI plugin executable, run by the container runtime (not built yet)';
-export const usage = 'pier cni   (or pier with CNI_COMMAND set, as the runtime calls it)';
-export const description =
-  'Run by the container runtime (CNI_COMMAND=ADD|DEL|CHECK|VERSION), not by hand.';
-export const options: readonly OptionSpec[] = [];
+export const usage =
+  'pier cni   (or pier with CNI_COMMAND set, as the runtime calls it) | pier cni install --bin-dir DIR';
+export const description = `Run by the container runtime (CNI_COMMAND=ADD|DEL|CHECK|STATUS|GC|VERSION), not by hand:
+passes the request to the node agent (pier agent) over its socket. \`pier cni install\`
+puts the fast executable, pier-cni, into the runtime's CNI bin directory.`;
+export const options: readonly OptionSpec[] = [
+  {
+    name: 'bin-dir',
+    type: 'string',
+    value: 'DIR',
+    description: 'install: the CNI bin directory (e.g. /opt/cni/bin)',
+  },
+  {
+    name: 'copy',
+    type: 'boolean',
+    description: 'install: write a launcher with absolute paths instead of a symbolic link',
+  },
+];
+export const args = [
+  { name: 'action', description: '`install`, or nothing to run as the plugin', optional: true },
+];
 
-export function run(ctx: CommandContext): number {
-  return notBuilt(ctx, name, 'Pods get no network from Pier yet.');
+export async function run(ctx: CommandContext): Promise<number> {
+  const action = ctx.args[0];
+  if (action === 'install') return install(ctx);
+  if (action !== undefined) {
+    ctx.stderr.write(`pier: unknown cni action ${JSON.stringify(action)}; usage: ${usage}\n`);
+    return ExitCode.usage;
+  }
+  const { readFileSync } = await import('node:fs');
+  const { runClient } = await import('../../../agent/cni/client.ts');
+  let stdin = '';
+  try {
+    stdin = readFileSync(0, 'utf8');
+  } catch {
+    // no stdin: the client answers that the configuration is missing
+  }
+  const response = await runClient({ env: ctx.env, stdin });
+  ctx.stdout.write(response.stdout);
+  return response.exitCode;
+}
+
+async function install(ctx: CommandContext): Promise<number> {
+  const binDir = ctx.options['bin-dir'];
+  if (typeof binDir !== 'string' || binDir === '') {
+    ctx.stderr.write(
+      'pier: cni install needs --bin-dir DIR (the runtime’s CNI plugin directory)\n',
+    );
+    return ExitCode.usage;
+  }
+  const { chmod, mkdir, rename, rm, symlink, writeFile } = await import('node:fs/promises');
+  const { dirname, join, resolve } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const source = join(repo, 'bin/pier-cni');
+  const target = join(binDir, 'pier-cni');
+  const temp = `${target}.${process.pid}.tmp`;
+  await mkdir(binDir, { recursive: true });
+  await rm(temp, { force: true });
+  if (ctx.options.copy === true) {
+    // Outside a package.json, an extensionless file is CommonJS: hence require().
+    const client = join(repo, 'agent/cni/client.ts');
+    await writeFile(
+      temp,
+      [
+        `#!${process.execPath}`,
+        '// pier-cni launcher written by `pier cni install --copy`; see bin/pier-cni.',
+        `require('node:module').enableCompileCache(process.env.PIER_CNI_COMPILE_CACHE || '/var/cache/pier/cni-compile-cache');`,
+        `import(${JSON.stringify(client)}).then(async ({ runClient }) => {`,
+        `  let stdin = '';`,
+        `  try { stdin = require('node:fs').readFileSync(0, 'utf8'); } catch {}`,
+        '  const response = await runClient({ env: process.env, stdin });',
+        `  require('node:fs').writeSync(1, response.stdout);`,
+        '  process.exitCode = response.exitCode;',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    await chmod(temp, 0o755);
+  } else {
+    await symlink(source, temp);
+  }
+  await rename(temp, target);
+  ctx.stdout.write(`installed ${target}${ctx.options.copy === true ? '' : ` -> ${source}`}\n`);
+  return ExitCode.ok;
 }

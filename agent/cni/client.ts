@@ -1,0 +1,178 @@
+// The pier-cni executable's body: the thinnest possible client of the agent.
+//
+// A runtime starts the plugin for every pod start and stop, so its start-up
+// time is the plugin's latency. This module therefore imports only node:net
+// and two dependency-free modules, checks only what it must to answer
+// honestly without the agent (CNI_COMMAND, that stdin is JSON, VERSION), and
+// passes everything else to the agent over its unix socket. All CNI logic,
+// validation included, lives in the agent (handler.ts).
+//
+// While the agent is down, every verb but VERSION fails with code 11 (try
+// again later; STATUS: 50, not available) before anything has been done, so
+// nothing is ever half done by the client.
+
+import { connect } from 'node:net';
+import { LATEST_VERSION, SUPPORTED_VERSIONS } from './versions.ts';
+import {
+  AGENT_SOCKET_KEY,
+  CNI_ENV_KEYS,
+  DEFAULT_AGENT_SOCKET,
+  type WireRequest,
+  type WireResponse,
+} from './wire.ts';
+
+export interface ClientInput {
+  env: Readonly<Record<string, string | undefined>>;
+  stdin: string;
+  /** How long to wait for the agent's answer. */
+  timeoutMs?: number;
+}
+
+const TRY_AGAIN_LATER = 11;
+const NOT_AVAILABLE = 50;
+const VERBS = new Set(['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION']);
+
+export function runClient(input: ClientInput): Promise<WireResponse> {
+  const command = input.env.CNI_COMMAND;
+  let config: Record<string, unknown> | undefined;
+  let version = LATEST_VERSION as string;
+  try {
+    const parsed: unknown = input.stdin.trim() === '' ? undefined : JSON.parse(input.stdin);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      config = parsed as Record<string, unknown>;
+      if (typeof config.cniVersion === 'string') version = config.cniVersion;
+    } else if (parsed !== undefined) {
+      return done(
+        error(
+          version,
+          6,
+          'decode failure: the network configuration on stdin is not a JSON object',
+        ),
+      );
+    }
+  } catch (cause) {
+    if (command !== 'VERSION') {
+      return done(
+        error(
+          version,
+          6,
+          'decode failure: the network configuration on stdin is not JSON',
+          (cause as Error).message,
+        ),
+      );
+    }
+  }
+  if (command === undefined || command === '') {
+    return done(
+      error(
+        version,
+        4,
+        'CNI_COMMAND is not set; it must be one of ADD, DEL, CHECK, STATUS, GC, VERSION',
+      ),
+    );
+  }
+  if (!VERBS.has(command)) {
+    return done(
+      error(
+        version,
+        4,
+        `CNI_COMMAND ${JSON.stringify(command)} is not one of ADD, DEL, CHECK, STATUS, GC, VERSION`,
+      ),
+    );
+  }
+  if (command === 'VERSION') {
+    return done({
+      exitCode: 0,
+      stdout: JSON.stringify({ cniVersion: version, supportedVersions: SUPPORTED_VERSIONS }),
+    });
+  }
+  if (config === undefined) {
+    return done(error(version, 6, 'decode failure: no network configuration on stdin'));
+  }
+  const socket =
+    typeof config[AGENT_SOCKET_KEY] === 'string'
+      ? (config[AGENT_SOCKET_KEY] as string)
+      : DEFAULT_AGENT_SOCKET;
+  const env: Record<string, string> = {};
+  for (const key of CNI_ENV_KEYS) {
+    const value = input.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  const request: WireRequest = { env, stdin: input.stdin };
+  const unavailable = command === 'STATUS' ? NOT_AVAILABLE : TRY_AGAIN_LATER;
+  return ask(socket, request, input.timeoutMs ?? 120_000, version, unavailable);
+}
+
+function ask(
+  path: string,
+  request: WireRequest,
+  timeoutMs: number,
+  version: string,
+  unavailable: number,
+): Promise<WireResponse> {
+  return new Promise((resolve) => {
+    let answered = false;
+    const finish = (response: WireResponse) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      conn.destroy();
+      resolve(response);
+    };
+    const chunks: Buffer[] = [];
+    const conn = connect(path);
+    const timer = setTimeout(() => {
+      finish(
+        error(
+          version,
+          unavailable,
+          `the pier agent did not answer within ${timeoutMs / 1000}s (socket ${path}); retry later`,
+        ),
+      );
+    }, timeoutMs);
+    conn.on('connect', () => conn.end(JSON.stringify(request)));
+    conn.on('data', (chunk: Buffer) => chunks.push(chunk));
+    conn.on('error', (cause: NodeJS.ErrnoException) => {
+      const reason =
+        cause.code === 'ENOENT' || cause.code === 'ECONNREFUSED'
+          ? 'the pier agent is not running'
+          : cause.code === 'EACCES'
+            ? 'only root may use the pier agent socket'
+            : 'the pier agent cannot be reached';
+      finish(
+        error(
+          version,
+          unavailable,
+          `${reason} (${cause.code ?? cause.message} on ${path}); nothing was changed, retry once it runs`,
+        ),
+      );
+    });
+    conn.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let response: WireResponse | undefined;
+      try {
+        const parsed = JSON.parse(text) as WireResponse;
+        if (typeof parsed.exitCode === 'number' && typeof parsed.stdout === 'string')
+          response = parsed;
+      } catch {}
+      finish(
+        response ??
+          error(
+            version,
+            unavailable,
+            `the pier agent closed the connection without an answer (socket ${path}); it may be restarting, retry`,
+          ),
+      );
+    });
+  });
+}
+
+function error(cniVersion: string, code: number, msg: string, details?: string): WireResponse {
+  const body: Record<string, unknown> = { cniVersion, code, msg };
+  if (details !== undefined) body.details = details;
+  return { exitCode: 1, stdout: JSON.stringify(body) };
+}
+
+function done(response: WireResponse): Promise<WireResponse> {
+  return Promise.resolve(response);
+}
