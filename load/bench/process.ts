@@ -80,7 +80,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function describeExit(exit: ProcessExit): string {
+/** `exit code 1` or `signal SIGKILL`. */
+export function describeExit(exit: ProcessExit): string {
   return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
 
@@ -324,5 +325,3 @@ export async function runCommand(
   if (timedOut) throw BenchErrors.COMMAND_TIMEOUT(shown, options.timeoutMs);
   return { stdout: stdout(), stderr: stderr(), exit: result, elapsedMs: Date.now() - started };
 }
-
-export { describeExit };

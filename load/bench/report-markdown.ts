@@ -84,6 +84,15 @@ function groupSection(result: BenchmarkResult, group: GroupResult): string[] {
   return lines;
 }
 
+/** The load averages, and a warning when other work competed with the run for the cores. */
+export function loadLine(start: number, end: number | undefined, cores: number): string {
+  const shown = end === undefined ? `${start} at start` : `${start} at start, ${end} at end`;
+  const busy = Math.max(start, end ?? 0) > cores;
+  return busy
+    ? `${shown}: above the ${cores} cores, so other work competed with the benchmark; expect noisy numbers`
+    : shown;
+}
+
 export function renderMarkdown(result: BenchmarkResult): string {
   const m = result.machine;
   const o = result.options;
@@ -129,7 +138,7 @@ export function renderMarkdown(result: BenchmarkResult): string {
         ['memory', `${formatNumber(m.memoryGiB, 1)} GiB`],
         ['OS', `${m.os}, kernel ${m.kernel}`],
         ['Node.js (harness)', m.node],
-        ['load average at start', String(m.loadAverage)],
+        ['load average (1 min)', loadLine(m.loadAverage, result.loadAverageAtEnd, m.cores)],
       ],
     ),
     '',

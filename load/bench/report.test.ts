@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { barWidth, escapeXml, renderSvg } from './chart-svg.ts';
-import { cell, renderMarkdown } from './report-markdown.ts';
+import { cell, loadLine, renderMarkdown } from './report-markdown.ts';
 import type { BenchmarkResult, RowResult } from './result.ts';
 
 function row(peer: string, rps: number | undefined, extra: Partial<RowResult> = {}): RowResult {
@@ -98,6 +98,7 @@ describe('markdown report', () => {
     expect(md).toContain('# Demo benchmark');
     expect(md).toContain('2026-11-29T12:00:00.000Z');
     expect(md).toContain('| CPU | Test CPU (2 cores, x64) |');
+    expect(md).toContain('| load average (1 min) | 0.5 at start |');
     expect(md).toContain('3 measured run(s) per row');
     expect(md).toContain('| wrk (load) | 4.1.0 |');
     for (const peer of ['ref', 'half', 'broken']) expect(md).toContain(`| ${peer} | ${peer} 1.0 |`);
@@ -141,6 +142,27 @@ function balanced(svg: string): boolean {
   }
   return stack.length === 0;
 }
+
+describe('load average line', () => {
+  it.each([
+    [0.5, undefined, 2, '0.5 at start'],
+    [0.5, 1.5, 2, '0.5 at start, 1.5 at end'],
+    [
+      4,
+      10.7,
+      2,
+      '4 at start, 10.7 at end: above the 2 cores, so other work competed with the benchmark; expect noisy numbers',
+    ],
+    [
+      3,
+      undefined,
+      2,
+      '3 at start: above the 2 cores, so other work competed with the benchmark; expect noisy numbers',
+    ],
+  ])('start %f, end %s, %d cores', (start, end, cores, expected) =>
+    expect(loadLine(start, end, cores)).toBe(expected),
+  );
+});
 
 describe('svg chart', () => {
   const svg = renderSvg(result);

@@ -56,6 +56,8 @@ export interface BenchmarkResult {
   date: string;
   elapsedSec: number;
   machine: Machine;
+  /** 1-minute load average when the run ended; with machine.loadAverage, shows whether other work competed. */
+  loadAverageAtEnd?: number;
   /** Load tools and shared fixtures: `{ wrk: '4.1.0', 'backend nginx': '1.22.1' }`. */
   versions: Record<string, string>;
   options: Omit<RunOptions, 'outDir'>;

@@ -6,6 +6,7 @@
 // Every peer is started in its own scope and stopped before the next one
 // starts, so peers never compete with each other for the two cores.
 
+import { loadavg } from 'node:os';
 import type {
   BenchmarkDefinition,
   Group,
@@ -215,6 +216,7 @@ export async function runBenchmark<F>(
       date: new Date(started).toISOString(),
       elapsedSec: Math.round((Date.now() - started) / 1000),
       machine,
+      loadAverageAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100,
       versions,
       options: shownOptions,
       metrics: def.metrics,
