@@ -69,6 +69,9 @@ export function attachRoute(
 ): ParentResult[] {
   const results: ParentResult[] = [];
   for (const parentRef of route.object.spec?.parentRefs ?? []) {
+    if (typeof parentRef !== 'object' || parentRef === null || typeof parentRef.name !== 'string') {
+      continue;
+    }
     if (
       (parentRef.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP ||
       (parentRef.kind ?? 'Gateway') !== 'Gateway'

@@ -172,6 +172,88 @@ function reachedHost(host: string, hosts: readonly string[]): string | undefined
   return hosts.includes('') ? '' : undefined;
 }
 
+interface IngressRead {
+  /** Host ('' for none) -> this Ingress's route on that host's listener. */
+  routes: Map<string, RouteSpec>;
+  tls: { host: string; certificate: SecretRef }[];
+}
+
+/** One Ingress's routes per host and its usable TLS hosts; problems go to `status`. */
+function readIngress(ingress: Ingress, snapshot: Snapshot, status: IngressStatus): IngressRead {
+  const key = keyOf(ingress);
+  const base = {
+    kind: 'Ingress' as const,
+    namespace: status.namespace,
+    name: status.name,
+    hostnames: [],
+  };
+  const createdAt = createdAtOf(ingress);
+  const withAge = createdAt === undefined ? base : { ...base, createdAt };
+  const byHost = new Map<string, RuleSpec[]>();
+  (ingress.spec?.rules ?? []).forEach((rule, i) => {
+    const host = rule.host ?? '';
+    const rules = byHost.get(host) ?? [];
+    byHost.set(host, rules);
+    (rule.http?.paths ?? []).forEach((path, j) => {
+      const where = `rules[${i}].http.paths[${j}]`;
+      rules.push({
+        index: i,
+        name: where,
+        matches: [pathMatch(path.path, path.pathType)],
+        backends: [backendOf(path.backend, ingress, snapshot, where, status.problems)],
+        filters: {},
+      });
+    });
+  });
+  const defaultBackend = ingress.spec?.defaultBackend;
+  const fallback: RuleSpec | undefined =
+    defaultBackend === undefined
+      ? undefined
+      : {
+          index: -1,
+          name: 'defaultBackend',
+          fallback: true,
+          matches: [],
+          backends: [
+            backendOf(defaultBackend, ingress, snapshot, 'defaultBackend', status.problems),
+          ],
+          filters: {},
+        };
+  if (fallback !== undefined && !byHost.has('')) byHost.set('', []);
+  const routes = new Map<string, RouteSpec>();
+  for (const [host, rules] of byHost) {
+    const all = fallback === undefined ? rules : [...rules, fallback];
+    if (all.length > 0) routes.set(host, { ...withAge, rules: all });
+  }
+  const tlsHosts: IngressRead['tls'] = [];
+  const object = `Ingress ${key}`;
+  for (const tls of ingress.spec?.tls ?? []) {
+    const hosts = tls.hosts === undefined || tls.hosts.length === 0 ? [''] : tls.hosts;
+    if (tls.secretName === undefined || tls.secretName === '') {
+      const error = TranslateProblems.INGRESS_TLS_SECRET_MISSING(hosts.join(', ') || '(any)');
+      status.problems.push(problem(object, Reason.InvalidCertificateRef, error));
+      continue;
+    }
+    const secretKey = `${status.namespace}/${tls.secretName}`;
+    const secret = snapshot.secrets.get(secretKey);
+    const why =
+      secret === undefined
+        ? 'does not exist'
+        : tlsKeyPair(secret) === undefined
+          ? 'is not a kubernetes.io/tls Secret with tls.crt and tls.key'
+          : undefined;
+    if (why !== undefined) {
+      const error = TranslateProblems.INGRESS_TLS_SECRET_INVALID(secretKey, why);
+      status.problems.push(problem(object, Reason.InvalidCertificateRef, error));
+      continue;
+    }
+    for (const host of hosts) {
+      tlsHosts.push({ host, certificate: { namespace: status.namespace, name: tls.secretName } });
+    }
+  }
+  return { routes, tls: tlsHosts };
+}
+
 export function translateIngresses(
   snapshot: Snapshot,
   options: IngressOptions,
@@ -205,103 +287,39 @@ export function translateIngresses(
     statusByKey.set(key, status);
     if (!isServed(ingress, classes)) continue;
     status.served = true;
-    const base = {
-      kind: 'Ingress' as const,
-      namespace: status.namespace,
-      name: status.name,
-      hostnames: [],
-    };
-    const createdAt = createdAtOf(ingress);
-    const withAge = createdAt === undefined ? base : { ...base, createdAt };
-    const byHost = new Map<string, RuleSpec[]>();
-    (ingress.spec?.rules ?? []).forEach((rule, i) => {
-      const host = rule.host ?? '';
-      const rules = byHost.get(host) ?? [];
-      byHost.set(host, rules);
-      (rule.http?.paths ?? []).forEach((path, j) => {
-        const where = `rules[${i}].http.paths[${j}]`;
-        rules.push({
-          index: i,
-          name: where,
-          matches: [pathMatch(path.path, path.pathType)],
-          backends: [backendOf(path.backend, ingress, snapshot, where, status.problems)],
-          filters: {},
-        });
-      });
-    });
-    const fallback: RuleSpec | undefined =
-      ingress.spec?.defaultBackend === undefined
-        ? undefined
-        : {
-            index: -1,
-            name: 'defaultBackend',
-            fallback: true,
-            matches: [],
-            backends: [
-              backendOf(
-                ingress.spec.defaultBackend,
-                ingress,
-                snapshot,
-                'defaultBackend',
-                status.problems,
-              ),
-            ],
-            filters: {},
-          };
-    if (fallback !== undefined && !byHost.has('')) byHost.set('', []);
-    for (const [host, rules] of byHost) {
-      const all = fallback === undefined ? rules : [...rules, fallback];
-      if (all.length === 0) continue;
+    let read: IngressRead;
+    try {
+      read = readIngress(ingress, snapshot, status);
+    } catch (error) {
+      // Only an Ingress that skipped validation gets here; the others are still served.
+      status.problems.push(
+        problem(
+          `Ingress ${key}`,
+          Reason.Invalid,
+          TranslateProblems.OBJECT_MALFORMED(`Ingress ${key}`, (error as Error).message),
+        ),
+      );
+      continue;
+    }
+    for (const [host, route] of read.routes) {
       const entry = hostEntry(host);
-      entry.routes.push({ ...withAge, rules: all });
+      entry.routes.push(route);
       entry.sources.add(key);
     }
-    for (const tls of ingress.spec?.tls ?? []) {
-      const tlsHostList = tls.hosts === undefined || tls.hosts.length === 0 ? [''] : tls.hosts;
-      const object = `Ingress ${key}`;
-      if (tls.secretName === undefined || tls.secretName === '') {
-        status.problems.push(
-          problem(
-            object,
-            Reason.InvalidCertificateRef,
-            TranslateProblems.INGRESS_TLS_SECRET_MISSING(tlsHostList.join(', ') || '(any)'),
-          ),
-        );
-        continue;
+    for (const { host, certificate } of read.tls) {
+      let entry = tlsHosts.get(host);
+      if (entry === undefined) {
+        entry = { certificates: [], sources: new Set() };
+        tlsHosts.set(host, entry);
       }
-      const secretKey = `${status.namespace}/${tls.secretName}`;
-      const secret = snapshot.secrets.get(secretKey);
-      const why =
-        secret === undefined
-          ? 'does not exist'
-          : tlsKeyPair(secret) === undefined
-            ? 'is not a kubernetes.io/tls Secret with tls.crt and tls.key'
-            : undefined;
-      if (why !== undefined) {
-        status.problems.push(
-          problem(
-            object,
-            Reason.InvalidCertificateRef,
-            TranslateProblems.INGRESS_TLS_SECRET_INVALID(secretKey, why),
-          ),
-        );
-        continue;
+      if (
+        !entry.certificates.some(
+          (c) => c.namespace === certificate.namespace && c.name === certificate.name,
+        )
+      ) {
+        entry.certificates.push(certificate);
       }
-      for (const host of tlsHostList) {
-        let entry = tlsHosts.get(host);
-        if (entry === undefined) {
-          entry = { certificates: [], sources: new Set() };
-          tlsHosts.set(host, entry);
-        }
-        if (
-          !entry.certificates.some(
-            (c) => c.namespace === status.namespace && c.name === tls.secretName,
-          )
-        ) {
-          entry.certificates.push({ namespace: status.namespace, name: tls.secretName });
-        }
-        entry.sources.add(key);
-      }
+      entry.sources.add(key);
     }
   }
 

@@ -245,7 +245,11 @@ export function buildListeners(
   const states: ListenerState[] = [];
   for (const gateway of gateways) {
     for (const listener of gateway.spec?.listeners ?? []) {
-      const upper = listener.protocol.toUpperCase();
+      // Validated Gateways always have these; an unvalidated one must not stop the others.
+      if (typeof listener !== 'object' || listener === null || typeof listener.port !== 'number') {
+        continue;
+      }
+      const upper = String(listener.protocol ?? '').toUpperCase();
       const core = ['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP'].includes(upper);
       const protocol = core ? upper : listener.protocol;
       const supported = protocol === 'HTTP' || protocol === 'HTTPS';

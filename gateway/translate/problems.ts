@@ -7,6 +7,8 @@ import { errorTable, type PierError } from '../../src/errors.ts';
 import type { Problem } from './gateway-config.ts';
 
 export const TranslateProblems = errorTable('GW_TRANSLATE', {
+  OBJECT_MALFORMED: (what: string, reason: string) =>
+    `${what} cannot be read (${reason}); it did not pass validation: apply it again through the API server or the manifests source`,
   LISTENER_UNSUPPORTED_PROTOCOL: (protocol: string) =>
     `protocol ${protocol} is not served by Pier's HTTP router; use HTTP or HTTPS`,
   LISTENER_PROTOCOL_CONFLICT: (port: number, others: string) =>

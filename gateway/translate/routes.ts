@@ -281,78 +281,93 @@ function compileRoute(
     refFailures: [],
   };
   const rules = (route.spec?.rules ?? []) as readonly (HTTPRouteRule | GRPCRouteRule)[];
+  if (!Array.isArray(rules) || !Array.isArray(compiled.hostnames)) {
+    // Only an object that skipped validation gets here.
+    compiled.hostnames = [];
+    compiled.dropped.push({
+      reason: Reason.UnsupportedValue,
+      error: TranslateProblems.OBJECT_MALFORMED(
+        `${kind} ${compiled.key}`,
+        'spec.rules or spec.hostnames is not a list',
+      ),
+    });
+    return compiled;
+  }
   rules.forEach((rule, index) => {
-    const label = ruleLabel(index, rule.name);
+    const label = ruleLabel(index, rule?.name);
     const refFailures: RefFailure[] = [];
-    const matches =
-      kind === 'HTTPRoute'
-        ? httpMatchesOf(rule as HTTPRouteRule, label)
-        : grpcMatchesOf(rule as GRPCRouteRule, label);
-    if (isFailure(matches)) {
-      compiled.dropped.push(matches);
+    let result: RuleSpec | RefFailure;
+    try {
+      result = compileRule(
+        kind,
+        rule,
+        index,
+        label,
+        { ...scope, routeKind: kind, namespace },
+        refFailures,
+      );
+    } catch (error) {
+      // Only an object that skipped validation gets here (a null rule, a string for a list).
+      result = invalidRule(label, `cannot be read (${(error as Error).message})`);
+    }
+    if (isFailure(result)) {
+      compiled.dropped.push(result);
       return;
     }
-    const singlePrefixMatch =
-      kind === 'HTTPRoute' &&
-      matches.length === 1 &&
-      (matches[0] as HttpMatchSpec).path.type === 'PathPrefix';
-    const filterScope: FilterScope = {
-      ...scope,
-      routeKind: kind,
-      namespace,
-      rule: label,
-      singlePrefixMatch,
-    };
-    const filters = compileFilters(
-      rule.filters as Parameters<typeof compileFilters>[0],
-      filterScope,
-    );
-    if (filters.invalid !== undefined) {
-      compiled.dropped.push(filters.invalid);
-      return;
-    }
-    refFailures.push(...filters.refFailures);
-    const backendRefs = (rule.backendRefs ?? []) as readonly BackendRefInput[];
-    if (filters.config.requestRedirect !== undefined && backendRefs.length > 0) {
-      compiled.dropped.push({
-        reason: Reason.IncompatibleFilters,
-        error: TranslateProblems.RULE_INCOMPATIBLE_FILTERS(
-          label,
-          'RequestRedirect cannot be used together with backendRefs',
-        ),
-      });
-      return;
-    }
-    const backends = backendsOf(backendRefs, filterScope, refFailures);
-    if (isFailure(backends)) {
-      compiled.dropped.push(backends);
-      return;
-    }
-    const spec: RuleSpec = { index, matches, backends, filters: filters.config };
-    if (rule.name !== undefined) spec.name = rule.name;
-    if (kind === 'HTTPRoute') {
-      const timeouts = timeoutsOf(rule as HTTPRouteRule, label);
-      if (isFailure(timeouts)) {
-        compiled.dropped.push(timeouts);
-        return;
-      }
-      if (timeouts.requestMs !== undefined || timeouts.backendRequestMs !== undefined)
-        spec.timeouts = timeouts;
-      const retry = retryOf(rule as HTTPRouteRule, label);
-      if (isFailure(retry)) {
-        compiled.dropped.push(retry);
-        return;
-      }
-      if (retry !== undefined) spec.retry = retry;
-    }
-    const session = sessionOf(rule.sessionPersistence, label);
-    if (isFailure(session)) {
-      compiled.dropped.push(session);
-      return;
-    }
-    if (session !== undefined) spec.sessionPersistence = session;
-    compiled.rules.push(spec);
+    compiled.rules.push(result);
     compiled.refFailures.push(...refFailures);
   });
   return compiled;
+}
+
+/** One rule as the router takes it, or why it cannot be served; failed references go to `refFailures`. */
+function compileRule(
+  kind: 'HTTPRoute' | 'GRPCRoute',
+  rule: HTTPRouteRule | GRPCRouteRule,
+  index: number,
+  label: string,
+  scope: BackendScope,
+  refFailures: RefFailure[],
+): RuleSpec | RefFailure {
+  const matches =
+    kind === 'HTTPRoute'
+      ? httpMatchesOf(rule as HTTPRouteRule, label)
+      : grpcMatchesOf(rule as GRPCRouteRule, label);
+  if (isFailure(matches)) return matches;
+  const singlePrefixMatch =
+    kind === 'HTTPRoute' &&
+    matches.length === 1 &&
+    (matches[0] as HttpMatchSpec).path.type === 'PathPrefix';
+  const filterScope: FilterScope = { ...scope, rule: label, singlePrefixMatch };
+  const filters = compileFilters(rule.filters as Parameters<typeof compileFilters>[0], filterScope);
+  if (filters.invalid !== undefined) return filters.invalid;
+  refFailures.push(...filters.refFailures);
+  const backendRefs = (rule.backendRefs ?? []) as readonly BackendRefInput[];
+  if (filters.config.requestRedirect !== undefined && backendRefs.length > 0) {
+    return {
+      reason: Reason.IncompatibleFilters,
+      error: TranslateProblems.RULE_INCOMPATIBLE_FILTERS(
+        label,
+        'RequestRedirect cannot be used together with backendRefs',
+      ),
+    };
+  }
+  const backends = backendsOf(backendRefs, filterScope, refFailures);
+  if (isFailure(backends)) return backends;
+  const spec: RuleSpec = { index, matches, backends, filters: filters.config };
+  if (rule.name !== undefined) spec.name = rule.name;
+  if (kind === 'HTTPRoute') {
+    const timeouts = timeoutsOf(rule as HTTPRouteRule, label);
+    if (isFailure(timeouts)) return timeouts;
+    if (timeouts.requestMs !== undefined || timeouts.backendRequestMs !== undefined) {
+      spec.timeouts = timeouts;
+    }
+    const retry = retryOf(rule as HTTPRouteRule, label);
+    if (isFailure(retry)) return retry;
+    if (retry !== undefined) spec.retry = retry;
+  }
+  const session = sessionOf(rule.sessionPersistence, label);
+  if (isFailure(session)) return session;
+  if (session !== undefined) spec.sessionPersistence = session;
+  return spec;
 }

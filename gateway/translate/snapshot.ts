@@ -81,6 +81,9 @@ export function createSnapshot(objects: Iterable<KubeObject>): Snapshot {
     namespaces: new Map(),
   };
   for (const object of objects) {
+    // Objects come validated; anything without even a name is not one.
+    if (typeof object !== 'object' || object === null || typeof object.metadata?.name !== 'string')
+      continue;
     if (isGatewayClass(object)) snapshot.gatewayClasses.push(object);
     else if (isGateway(object)) snapshot.gateways.push(object);
     else if (isHTTPRoute(object)) snapshot.httpRoutes.push(object);

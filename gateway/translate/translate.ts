@@ -142,7 +142,12 @@ export function translate(input: TranslateInput): GatewayConfig {
   );
   const classNames = new Set(classes.map((c) => c.metadata.name));
   const gateways = snapshot.gateways.filter((g) => classNames.has(g.spec?.gatewayClassName));
-  const listenerStates = buildListeners(gateways, snapshot, grants);
+  // A Gateway whose listeners are not a list skipped validation; it is not served.
+  const listenerStates = buildListeners(
+    gateways.filter((g) => Array.isArray(g.spec?.listeners)),
+    snapshot,
+    grants,
+  );
   const byGateway = new Map<string, ListenerState[]>();
   for (const gateway of gateways) byGateway.set(keyOf(gateway), []);
   for (const state of listenerStates) byGateway.get(state.gatewayKey)?.push(state);
@@ -151,7 +156,13 @@ export function translate(input: TranslateInput): GatewayConfig {
   const mentionsPier = (
     route: { spec?: { parentRefs?: readonly ParentReference[] | undefined } | undefined },
     ns: string,
-  ) => (route.spec?.parentRefs ?? []).some((p) => byGateway.has(`${p.namespace ?? ns}/${p.name}`));
+  ) => {
+    const refs = route.spec?.parentRefs ?? [];
+    // Not a list: the route skipped validation and names no parent Pier can read.
+    return (
+      Array.isArray(refs) && refs.some((p) => byGateway.has(`${p?.namespace ?? ns}/${p?.name}`))
+    );
+  };
   const scope = { snapshot, grants };
   const routes: CompiledRoute[] = [
     ...snapshot.httpRoutes
