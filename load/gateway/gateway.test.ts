@@ -230,7 +230,7 @@ describe('the gateway benchmark', () => {
     },
   );
 
-  itNeeds(needNginx, 'rejects an unknown case by name', async () => {
+  itNeeds(needWrk, 'rejects an unknown case by name', async () => {
     const run = runBenchmark(
       gatewayBenchmark,
       { ...DEFAULTS, cases: ['huge'] },
