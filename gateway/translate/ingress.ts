@@ -381,6 +381,19 @@ export function translateIngresses(
   for (const [host, entry] of hosts)
     add(options.httpPort, 'HTTP', host, entry.routes, [], entry.sources);
   for (const [host, entry] of tlsHosts) {
+    if (options.httpsPort === options.httpPort) {
+      // One port cannot speak both; the HTTP listeners were there first.
+      const error = TranslateProblems.INGRESS_PORT_CONFLICT(
+        options.httpsPort,
+        'the Ingress HTTP listeners',
+      );
+      for (const source of entry.sources) {
+        statusByKey
+          .get(source)
+          ?.problems.push(problem(`Ingress ${source}`, Reason.ProtocolConflict, error));
+      }
+      continue;
+    }
     const reached = reachedHost(host, hostList);
     const routes = reached === undefined ? [] : (hosts.get(reached)?.routes ?? []);
     add(options.httpsPort, 'HTTPS', host, routes, entry.certificates, entry.sources);

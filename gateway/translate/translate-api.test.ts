@@ -316,3 +316,61 @@ describe('translate with lists that are not lists', () => {
     expect(config.ports.find((p) => p.port === 80)).toBeDefined();
   });
 });
+
+describe('Ingress ports', () => {
+  const INGRESS = `
+apiVersion: v1
+kind: Secret
+metadata: { name: tls, namespace: default }
+type: kubernetes.io/tls
+stringData: { tls.crt: "-----BEGIN CERTIFICATE-----", tls.key: "-----BEGIN PRIVATE KEY-----" }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: web, namespace: default }
+spec:
+  ingressClassName: pier
+  tls: [{ hosts: [web.example.com], secretName: tls }]
+  rules:
+    - host: web.example.com
+      http:
+        paths: [{ path: /, pathType: Prefix, backend: { service: { name: v1, port: { number: 8080 } } } }]
+`;
+  it('serves HTTP and HTTPS on the configured ports', () => {
+    const config = translate({
+      objects: [...infra, ...load(INGRESS)],
+      options: { ingress: { httpPort: 8000, httpsPort: 8443 } },
+    });
+    expect(
+      config.ports.map((p) => [p.port, p.protocol, p.listeners.map((l) => l.identity.name)]),
+    ).toEqual([
+      [80, 'HTTP', ['http']],
+      [8000, 'HTTP', ['ingress-http:web.example.com']],
+      [8443, 'HTTPS', ['ingress-https:web.example.com']],
+    ]);
+    expect(config.ports[2]?.listeners[0]?.certificates).toEqual([
+      { namespace: 'default', name: 'tls' },
+    ]);
+  });
+  it('refuses one port for both protocols and says so', () => {
+    const config = translate({
+      objects: [...infra, ...load(INGRESS)],
+      options: { ingress: { httpPort: 8000, httpsPort: 8000 } },
+    });
+    expect(config.ports.map((p) => [p.port, p.protocol])).toEqual([
+      [80, 'HTTP'],
+      [8000, 'HTTP'],
+    ]);
+    expect(config.status.ingresses[0]?.problems.map((p) => p.code)).toEqual([
+      TranslateProblems.codes.INGRESS_PORT_CONFLICT,
+    ]);
+  });
+  it('can be turned off', () => {
+    const config = translate({
+      objects: [...infra, ...load(INGRESS)],
+      options: { ingress: { enabled: false } },
+    });
+    expect(config.ports.map((p) => p.port)).toEqual([80]);
+    expect(config.status.ingresses).toEqual([]);
+  });
+});
