@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects: unit tests sit beside the code and need nothing but Node;
 // integration tests (test/) start real redis-server processes, network
-// namespaces and real clients, so they run one file at a time.
+// namespaces and real clients, so they run one file at a time; the benchmark
+// harness's own tests (load/) start real peers (nginx, haproxy, wrk) briefly.
 export default defineConfig({
   test: {
     projects: [
@@ -17,6 +18,16 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'load',
+          include: ['load/**/*.test.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 60_000,
