@@ -6,10 +6,9 @@
 // query path in this thread (workers: 1) or in worker threads sharing the
 // listen addresses (SO_REUSEPORT).
 
-import type { KubeObject } from '../src/model/object.ts';
 import type { DnsStatsSnapshot } from './dns/stats.ts';
 import type { PodRecords } from './dns/zone.ts';
-import type { ObjectView } from './dns/zone-sync.ts';
+import type { ObjectChange, ObjectView } from './dns/zone-sync.ts';
 
 export { type CniDns, formatResolvConf, podDns } from './dns/resolv-conf.ts';
 export { createDnsServer } from './dns/server.ts';
@@ -101,7 +100,8 @@ export const defaultDnsSettings: DnsSettings = {
 export interface DnsObjectSource extends ObjectView {
   subscribe(
     fn: (batch: {
-      changes: readonly { type: 'added' | 'modified' | 'deleted'; object: KubeObject }[];
+      /** `previous`: the object before a modification (a slice may move to another Service). */
+      changes: readonly ObjectChange[];
     }) => void,
   ): () => void;
 }

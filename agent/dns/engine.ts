@@ -61,6 +61,8 @@ export interface Engine {
   /** The reply to one packet from `client`: a Buffer, null (send nothing), or a promise of either. */
   handle(msg: Buffer, transport: Transport, client: string): Reply | Promise<Reply>;
   setZone(zone: Zone): void;
+  /** The names whose answers changed in the (live) zone, or all. */
+  invalidate(names: Iterable<string> | 'all'): void;
   zone(): Zone;
   readonly stages: readonly StageName[];
 }
@@ -104,6 +106,7 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     stages: stages.map((s) => s.name as StageName),
     setZone: kubernetes.setZone,
+    invalidate: kubernetes.invalidate,
     zone: kubernetes.zone,
     handle(msg, transport, client) {
       const q = parseQuery(msg, transport, client, partial);

@@ -295,7 +295,7 @@ describe('resolve (Kubernetes DNS schema 1.1.0)', () => {
     verified: zoneWith('verified'),
   };
   it('builds the zone from every object', () => {
-    expect(zones.disabled.problems).toEqual([]);
+    expect(zones.disabled.problems).toEqual(new Map());
   });
   for (const c of cases) {
     it(`${c.q}${c.pods ? ` (pods ${c.pods})` : ''}`, () => {
@@ -333,7 +333,7 @@ describe('resolve (Kubernetes DNS schema 1.1.0)', () => {
       },
       { domain: 'cluster.local', ttl: 5, pods: 'disabled', serial: 1, nameservers: [] },
     );
-    expect(zone.problems).toEqual(['Service undefined/broken: has no namespace']);
+    expect([...zone.problems]).toEqual([['svc//broken', 'has no namespace']]);
     expect(zone.nodes.has('foo.bar.svc.cluster.local.')).toBe(true);
   });
 

@@ -92,14 +92,14 @@ function lookup(name: string, zone: Zone): ZoneNode | undefined {
   const podZone = `.pod.${zone.origin}`;
   if (!name.endsWith(podZone)) return undefined;
   const labels = name.slice(0, -podZone.length).split('.');
-  if (labels.length === 1 && labels[0] !== '') return { rrsets: new Map() };
+  if (labels.length === 1 && labels[0] !== '') return { rrsets: new Map(), refs: 1 };
   if (labels.length !== 2) return undefined;
   const ip = undashIP(labels[0]!);
   // Only the canonical spelling names the pod, so one address has one name.
   if (ip === undefined || dashedIP(ip) !== labels[0]) return undefined;
   const type = ip.includes(':') ? RRType.AAAA : RRType.A;
   const record: ResourceRecord = { name, type, class: RRClass.IN, ttl: zone.ttl, data: ip };
-  return { rrsets: new Map([[type, [record]]]) };
+  return { rrsets: new Map([[type, [record]]]), refs: 1 };
 }
 
 function additionalFor(records: ResourceRecord[], zone: Zone): ResourceRecord[] {

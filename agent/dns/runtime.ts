@@ -12,7 +12,6 @@ import { networkList } from './stages/acl-stage.ts';
 import { createDnsStats, type DnsStats } from './stats.ts';
 import { listenTcp, type TcpListener } from './tcp-listener.ts';
 import { listenUdp, type UdpListener } from './udp-listener.ts';
-import { buildZone } from './zone.ts';
 import { createZoneSync, type ObjectView, type ZoneSync } from './zone-sync.ts';
 
 export interface RuntimeOptions {
@@ -65,7 +64,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<DnsRuntime>
     ttl: settings.ttl,
     pods: settings.pods,
     nameservers: serverAddresses,
+    serial: Math.floor(Date.now() / 1000),
   };
+  let engine: Engine | undefined;
+  const zoneSync = createZoneSync({
+    view: options.view,
+    zone: zoneOptions,
+    changed: (names) => engine?.invalidate(names),
+    minIntervalMs: MIN_REBUILD_INTERVAL_MS,
+    stats,
+    onProblems: (problems) => logger.warn({ problems }, 'objects left out of the cluster DNS zone'),
+  });
 
   let forwarder: Forwarder | undefined;
   if (settings.forward.enabled && options.upstreams.length > 0) {
@@ -86,11 +95,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<DnsRuntime>
     maxNegativeTtl: settings.cache.maxNegativeTtl,
     staleSeconds: settings.cache.staleSeconds,
   };
-  const engine = createEngine({
-    zone: buildZone(
-      { services: [], endpointSlices: [], pods: [], namespaces: [] },
-      { ...zoneOptions, serial: 0 },
-    ),
+  engine = createEngine({
+    zone: zoneSync.zone,
     stats,
     recursionAllowed: networkList(settings.forward.allowedNetworks),
     ...(forwarder
@@ -110,16 +116,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<DnsRuntime>
     ...(settings.rateLimit.responsesPerSecond > 0 ? { rateLimit: settings.rateLimit } : {}),
     onError,
   });
-  const zoneSync = createZoneSync({
-    view: options.view,
-    zone: zoneOptions,
-    apply: engine.setZone,
-    minIntervalMs: MIN_REBUILD_INTERVAL_MS,
-    stats,
-    onProblems: (problems) => logger.warn({ problems }, 'objects left out of the cluster DNS zone'),
-  });
-  zoneSync.rebuild();
 
+  const e = engine;
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const closeAll = async () => {
@@ -131,7 +129,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<DnsRuntime>
     for (const { host, port } of listen) {
       // Port 0: UDP picks a port, TCP takes the same one; if TCP finds it taken, pick again.
       for (let attempt = 1; ; attempt++) {
-        const u = await listenUdp({ host, port, reusePort: options.reusePort, engine, onError });
+        const u = await listenUdp({ host, port, reusePort: options.reusePort, engine: e, onError });
         try {
           tcp.push(
             await listenTcp({
@@ -166,5 +164,5 @@ export async function startRuntime(options: RuntimeOptions): Promise<DnsRuntime>
       port: l.address().port,
     })),
   ];
-  return { engine, zoneSync, stats, addresses, close: closeAll };
+  return { engine: e, zoneSync, stats, addresses, close: closeAll };
 }

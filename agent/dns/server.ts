@@ -66,16 +66,15 @@ export function createDnsServer(options: DnsServerOptions): DnsServer {
           reusePort: false,
         });
         const r = runtime;
-        unsubscribe = objects.subscribe((batch) => {
-          if (batch.changes.some((c) => zoneKinds.has(kindKeyOf(c.object)))) r.zoneSync.markDirty();
-        });
+        unsubscribe = objects.subscribe((batch) => r.zoneSync.record(batch.changes));
       } else {
         pool = await startWorkers(workerCount, { settings, upstreams }, objects, logger);
         const p = pool;
         unsubscribe = objects.subscribe((batch) => {
-          const changes = batch.changes.filter((c) => zoneKinds.has(kindKeyOf(c.object)));
-          if (changes.length > 0)
-            p.broadcast({ type: 'objects', changes: changes as MirrorChange[], reset: false });
+          const changes = batch.changes.filter((c) =>
+            zoneKinds.has(kindKeyOf(c.object)),
+          ) as MirrorChange[];
+          if (changes.length > 0) p.broadcast({ type: 'objects', changes, reset: false });
         });
       }
       logger.info(

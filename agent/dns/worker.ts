@@ -54,8 +54,10 @@ if (port !== null) {
     switch (m.type) {
       case 'objects':
         mirror.apply(m.changes, m.reset);
-        if (runtime) runtime.zoneSync.markDirty();
-        else if (!starting) {
+        if (runtime) {
+          if (m.reset) runtime.zoneSync.recordAll();
+          else runtime.zoneSync.record(m.changes);
+        } else if (!starting) {
           // The first snapshot is in: build the zone, then take queries.
           starting = true;
           startRuntime({ settings, upstreams, view: mirror, logger, reusePort: true }).then(

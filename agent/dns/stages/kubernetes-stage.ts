@@ -1,8 +1,11 @@
 // The cluster zone. A hot query is one map lookup by wire key and type and
 // a patched copy of the preencoded response (reply.ts); the first query for
-// a name after a rebuild resolves it (resolve.ts) and encodes the response
-// once. Responses are kept per zone: a new zone starts with none, so no
-// answer outlives the objects it came from.
+// a name resolves it (resolve.ts) and encodes the response once. When the
+// zone changes, the responses of exactly the names whose answers changed
+// are forgotten (invalidate), so no answer outlives the objects it came
+// from and the rest stay hot. An answer is only kept when it depends on its
+// own name alone (SRV additionals are in the same Service's fragment);
+// answers that follow a CNAME are encoded per query.
 //
 // ExternalName targets outside the zone are resolved through the recursor
 // for clients allowed to recurse, and appended after the CNAME; others get
@@ -20,7 +23,10 @@ import type { Zone } from '../zone.ts';
 const MAX_RESPONSES = 200_000;
 
 export interface KubernetesStage extends Stage {
+  /** Serves another zone object from now on. */
   setZone(zone: Zone): void;
+  /** Forgets the responses of names whose answers changed (zone-sync.ts), or all. */
+  invalidate(names: Iterable<string> | 'all'): void;
   zone(): Zone;
 }
 
@@ -69,6 +75,21 @@ export function createKubernetesStage(
       responses = new Map();
       stored = 0;
     },
+    invalidate(names) {
+      if (names === 'all') {
+        responses = new Map();
+        stored = 0;
+        return;
+      }
+      for (const name of names) {
+        const key = nameKey(name);
+        const types = responses.get(key);
+        if (types !== undefined) {
+          stored -= types.size;
+          responses.delete(key);
+        }
+      }
+    },
     zone() {
       return zone;
     },
@@ -78,6 +99,15 @@ export function createKubernetesStage(
         if (cached !== undefined) return finish(q, cached, q.recursion);
         const answer = resolve({ name: keyToName(q.key), type: q.qtype }, zone);
         if (answer === undefined) return next(q);
+        // Answers that followed a CNAME inside the zone depend on another name: never kept.
+        if (
+          answer.answer.length > 0 &&
+          answer.answer[0]!.type === RRType.CNAME &&
+          q.qtype !== RRType.CNAME &&
+          answer.chase === undefined
+        ) {
+          return finish(q, encode(q, answer), q.recursion);
+        }
         if (answer.chase !== undefined) {
           // Depends on the client and on upstream TTLs: never kept.
           if (q.recursion && recursor !== undefined && q.qtype !== RRType.CNAME)
