@@ -37,7 +37,7 @@ export interface DnsSettings {
     timeoutMs: number;
     maxConcurrent: number;
     healthCheckMs: number;
-    /** Client networks (CIDR) that may have names outside the cluster resolved. */
+    /** Client networks (CIDR, or `private`) that may have names outside the cluster resolved. */
     allowedNetworks: readonly string[];
   };
   cache: {
@@ -55,19 +55,6 @@ export interface DnsSettings {
   rateLimit: { responsesPerSecond: number; slip: number };
 }
 
-/** Private and loopback networks: a cluster's pods and nodes, never the internet. */
-export const PRIVATE_NETWORKS: readonly string[] = [
-  '127.0.0.0/8',
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '100.64.0.0/10',
-  '169.254.0.0/16',
-  '::1/128',
-  'fc00::/7',
-  'fe80::/10',
-];
-
 export const defaultDnsSettings: DnsSettings = {
   listen: ['127.0.0.1:5353'],
   domain: 'cluster.local',
@@ -83,7 +70,7 @@ export const defaultDnsSettings: DnsSettings = {
     timeoutMs: 2000,
     maxConcurrent: 1000,
     healthCheckMs: 500,
-    allowedNetworks: PRIVATE_NETWORKS,
+    allowedNetworks: ['private'],
   },
   cache: {
     size: 10_000,

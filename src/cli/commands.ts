@@ -30,7 +30,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'dns',
-    summary: 'Run cluster DNS (not built yet)',
+    summary: 'Run cluster DNS',
     load: () => import('./commands/dns.ts'),
   },
   {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { admin } from './sections/admin.ts';
 import { cluster } from './sections/cluster.ts';
+import { dns } from './sections/dns.ts';
 import { log } from './sections/log.ts';
 import { manifests } from './sections/manifests.ts';
 import { store } from './sections/store.ts';
@@ -17,6 +18,7 @@ export const sections = {
   store,
   manifests,
   cluster,
+  dns,
 } as const;
 
 export const configSchema = z.strictObject(sections);

@@ -10,10 +10,26 @@ import type { Handler, Stage } from '../stage.ts';
 
 const MAX_REMEMBERED = 10_000;
 
-/** A BlockList of networks in CIDR notation (`10.0.0.0/8`, `fd00::/8`); throws BAD_NETWORK. */
+/** Loopback and private ranges: a cluster's pods and nodes, never the internet. `private` in a list. */
+export const PRIVATE_NETWORKS: readonly string[] = [
+  '127.0.0.0/8',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+];
+
+/**
+ * A BlockList of networks in CIDR notation (`10.0.0.0/8`, `fd00::/8`), where
+ * `private` stands for PRIVATE_NETWORKS; throws BAD_NETWORK.
+ */
 export function networkList(cidrs: readonly string[]): BlockList {
   const list = new BlockList();
-  for (const cidr of cidrs) {
+  for (const cidr of cidrs.flatMap((c) => (c.trim() === 'private' ? PRIVATE_NETWORKS : [c]))) {
     const [address, prefixText, extra] = cidr.trim().split('/');
     const family = address !== undefined && isIPv6(address) ? 'ipv6' : 'ipv4';
     const prefix = Number(prefixText);

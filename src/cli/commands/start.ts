@@ -40,6 +40,18 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
   }
 
+  if (runtime.config.dns.enabled) {
+    const { serveClusterDns } = await import('../../../agent/dns/serve.ts');
+    const dns = await serveClusterDns(runtime);
+    const udp = dns.addresses().find((a) => a.transport === 'udp');
+    if (udp) {
+      const host = udp.address.includes(':') ? `[${udp.address}]` : udp.address;
+      lines.push(
+        `  dns: ${host}:${udp.port}  (dig @${udp.address} -p ${udp.port} echo-a.demo.svc.${runtime.config.cluster.domain})`,
+      );
+    }
+  }
+
   const report = manifests?.report;
   const out = [
     `Pier ${ctx.version} is running (store: ${runtime.store.name}).`,
