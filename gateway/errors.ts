@@ -9,6 +9,7 @@
 // trailers-only response with grpc-status instead, because a gRPC client
 // reads the status from there and treats a bare 5xx as a protocol error.
 
+import { STATUS_CODES } from 'node:http';
 import { errorTable, type PierError } from '../src/errors.ts';
 
 export interface GatewayErrorSpec {
@@ -129,13 +130,25 @@ export interface GatewayErrorResponse {
   readonly headers: readonly string[];
   /** Flat headers of the gRPC trailers-only form (HTTP 200, grpc-status, grpc-message). */
   readonly grpcHeaders: readonly string[];
+  /** The whole HTTP/1.1 response with Connection: close, for a raw socket (upgrades, clientError). */
+  readonly raw: Buffer;
 }
 
 function precompute(key: GatewayErrorKey): GatewayErrorResponse {
   const spec: GatewayErrorSpec = gatewayErrorTable[key];
   const code = gatewayErrorCode(key);
   const body = Buffer.from(`${spec.status} ${spec.body} (${code})\n`, 'latin1');
+  const raw = Buffer.concat([
+    Buffer.from(
+      `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\n` +
+        `content-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n` +
+        `x-pier-error: ${code}\r\nconnection: close\r\n\r\n`,
+      'latin1',
+    ),
+    body,
+  ]);
   return Object.freeze({
+    raw,
     key,
     code,
     status: spec.status,

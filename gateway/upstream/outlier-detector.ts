@@ -49,7 +49,8 @@ export interface OutlierState {
   returnedAt: number;
 }
 
-export type AttemptOutcome = 'success' | 'failure' | 'connect-failure';
+/** `cancelled`: the attempt was abandoned (client gone, request timeout): no verdict on the host. */
+export type AttemptOutcome = 'success' | 'failure' | 'connect-failure' | 'cancelled';
 
 export function newOutlierState(): OutlierState {
   return { failures: 0, connectFailures: 0, ejections: 0, ejectedUntil: 0, returnedAt: 0 };
@@ -79,6 +80,7 @@ export function recordOutcome(
   policy: OutlierPolicy,
   mayEject: boolean,
 ): boolean {
+  if (outcome === 'cancelled') return false;
   if (outcome === 'success') {
     state.failures = 0;
     state.connectFailures = 0;

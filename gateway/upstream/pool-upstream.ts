@@ -224,7 +224,8 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     end(host: UpstreamHost, outcome: AttemptOutcome) {
       const h = host as Host;
       h.active--;
-      if (policy === undefined || (outcome === 'success' && h.outlier.failures === 0)) return;
+      if (policy === undefined || outcome === 'cancelled') return;
+      if (outcome === 'success' && h.outlier.failures === 0) return;
       if (!h.live) return;
       const mayEject = ejected + 1 <= ejectionBudget(hosts.size, policy);
       if (recordOutcome(h.outlier, outcome, now(), policy, mayEject)) {

@@ -1,0 +1,135 @@
+// Session affinity: what a hashing balancer (ring-hash, maglev) hashes for a
+// request. By client IP (Service sessionAffinity: ClientIP), by a header, or
+// by a cookie (Gateway API sessionPersistence); a request without the key
+// gets a random hash, and with cookie affinity a new cookie, so that its
+// next requests stick to the endpoint this one went to.
+
+import { murmur3 } from '../balancer/hash.ts';
+import { randomHex } from './random-id.ts';
+
+export type AffinityPolicy =
+  | { type: 'client-ip' }
+  | { type: 'header'; name: string }
+  | {
+      type: 'cookie';
+      name: string;
+      /** Max-Age of the cookie; absent: a session cookie. */
+      ttlSeconds?: number;
+      /** Path attribute (default /). */
+      path?: string;
+    };
+
+export interface CompiledAffinity {
+  readonly type: 'client-ip' | 'header' | 'cookie';
+  /** The request header the scan captures: the header's name, or 'cookie'. */
+  readonly header: string | undefined;
+  readonly cookieName: string;
+  /** Attributes after the value in Set-Cookie. */
+  readonly cookieAttributes: string;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const COOKIE_PATH = /^\/[\x21-\x3a\x3c-\x7e]*$/;
+
+export function compileAffinity(policy: AffinityPolicy | undefined): CompiledAffinity | undefined {
+  if (policy === undefined) return undefined;
+  switch (policy.type) {
+    case 'client-ip':
+      return { type: 'client-ip', header: undefined, cookieName: '', cookieAttributes: '' };
+    case 'header':
+      if (!TOKEN.test(policy.name))
+        throw new RangeError(
+          `affinity header ${JSON.stringify(policy.name)} is not a valid header name`,
+        );
+      return {
+        type: 'header',
+        header: policy.name.toLowerCase(),
+        cookieName: '',
+        cookieAttributes: '',
+      };
+    case 'cookie': {
+      if (!TOKEN.test(policy.name))
+        throw new RangeError(
+          `affinity cookie ${JSON.stringify(policy.name)} is not a valid cookie name`,
+        );
+      const path = policy.path ?? '/';
+      if (!COOKIE_PATH.test(path))
+        throw new RangeError(`affinity cookie path ${JSON.stringify(path)} is not a valid path`);
+      let attributes = `; Path=${path}; HttpOnly; SameSite=Lax`;
+      if (policy.ttlSeconds !== undefined) {
+        if (!Number.isInteger(policy.ttlSeconds) || policy.ttlSeconds <= 0) {
+          throw new RangeError(
+            `affinity cookie ttlSeconds must be a positive integer, not ${policy.ttlSeconds}`,
+          );
+        }
+        attributes += `; Max-Age=${policy.ttlSeconds}`;
+      }
+      return {
+        type: 'cookie',
+        header: 'cookie',
+        cookieName: policy.name,
+        cookieAttributes: attributes,
+      };
+    }
+  }
+}
+
+/** The value of cookie `name` in a Cookie header (lines joined by '; '), or undefined. */
+export function cookieValue(header: string, name: string): string | undefined {
+  let i = 0;
+  while (i < header.length) {
+    while (header.charCodeAt(i) === 32 || header.charCodeAt(i) === 59) i++;
+    const end = header.indexOf(';', i);
+    const stop = end === -1 ? header.length : end;
+    const eq = header.indexOf('=', i);
+    if (eq !== -1 && eq < stop && eq - i === name.length && header.startsWith(name, i)) {
+      let value = header.slice(eq + 1, stop).trim();
+      if (
+        value.length >= 2 &&
+        value.charCodeAt(0) === 34 &&
+        value.charCodeAt(value.length - 1) === 34
+      ) {
+        value = value.slice(1, -1);
+      }
+      return value;
+    }
+    i = stop + 1;
+  }
+  return undefined;
+}
+
+/** Where a request's hash and (for a new cookie) its Set-Cookie go. */
+export interface AffinityTarget {
+  hash: number;
+  setCookie: string | undefined;
+}
+
+/**
+ * Sets target.hash for the request; with cookie affinity and no cookie,
+ * also target.setCookie. `captured` is the scan's value of the affinity header.
+ */
+export function applyAffinity(
+  affinity: CompiledAffinity,
+  clientIp: string,
+  captured: string | undefined,
+  target: AffinityTarget,
+  random: () => number = Math.random,
+): void {
+  let key: string | undefined;
+  switch (affinity.type) {
+    case 'client-ip':
+      key = clientIp;
+      break;
+    case 'header':
+      key = captured;
+      break;
+    case 'cookie':
+      key = captured === undefined ? undefined : cookieValue(captured, affinity.cookieName);
+      if (key === undefined || key === '') {
+        key = randomHex(12);
+        target.setCookie = `${affinity.cookieName}=${key}${affinity.cookieAttributes}`;
+      }
+      break;
+  }
+  target.hash = key === undefined ? (random() * 0x100000000) >>> 0 : murmur3(key);
+}

@@ -1,0 +1,551 @@
+// forward(req, res, plan): one request from a client to an endpoint of the
+// plan's upstream and its response back, as one object (ForwardCall) that is
+// at once the request's state, undici's dispatch handler and the result the
+// observer reads. No promise, stream or closure is made per request on the
+// common path; listeners on `res` are module functions finding the call
+// through a symbol.
+//
+//   client ──req──> scan headers (one pass) ─> pick host ─> dispatch ──> endpoint
+//   client <──res── filter headers, write chunks (pause on backpressure) <──┘
+//
+// Request bodies stream from `req` straight into undici (which pauses `req`
+// when the upstream socket is full); response chunks go to res.write, and a
+// false return pauses the upstream until 'drain'. So memory stays flat for
+// bodies of any size, both ways.
+//
+// Failures before the response started may be retried on another endpoint
+// (retry.ts decides); after that, the client's response is cut (destroyed),
+// never completed with a wrong ending. Attempts run one after another: a new
+// one starts only when undici has finished with the previous one, so the
+// call can be the handler of every attempt.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Dispatcher } from 'undici';
+import { type GatewayErrorKey, gatewayErrorCode, sendGatewayError } from '../errors.ts';
+import { outcomeOfStatus } from '../upstream/outlier-detector.ts';
+import type { Upstream, UpstreamHost } from '../upstream.ts';
+import { classifyFailure, errorKeyOf } from './failure.ts';
+import type { ForwardPlan, ForwardPolicy, ForwardResult } from './plan.ts';
+import { completeRequestHeaders, type ProxiedRequest } from './proxy-headers.ts';
+import { hasRequestBody, scanRequestHeaders } from './request-headers.ts';
+import { filterResponseHeaders, type ParsedHeaders } from './response-headers.ts';
+import { type FailureKind, isIdempotent, retriesStatus, retryDelay, shouldRetry } from './retry.ts';
+
+export type InboundRequest = IncomingMessage | Http2ServerRequest;
+export type InboundResponse = ServerResponse | Http2ServerResponse;
+
+type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
+
+/** What the call uses of a response: the part http.ServerResponse and Http2ServerResponse share. */
+interface ResponseSink {
+  readonly headersSent: boolean;
+  readonly statusCode: number;
+  writeHead(status: number, headers: string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): unknown;
+  addTrailers(trailers: Record<string, string | string[] | undefined>): void;
+  destroy(error?: Error): unknown;
+  once(event: 'drain' | 'close', listener: (this: InboundResponse) => void): unknown;
+}
+
+const kCall = Symbol('pier.forward.call');
+
+interface CallCarrier {
+  [kCall]?: ForwardCall;
+}
+
+// Why the gateway itself aborted an attempt.
+const ABORT_NONE = 0;
+const ABORT_CLIENT = 1;
+const ABORT_RETRY_STATUS = 2;
+const ABORT_ATTEMPT_TIMEOUT = 3;
+const ABORT_REQUEST_TIMEOUT = 4;
+
+/** Thrown into undici when the gateway aborts an attempt; never reaches a client. */
+class AttemptAborted extends Error {
+  override readonly name = 'AttemptAborted';
+}
+const abortedByGateway = new AttemptAborted('attempt aborted by the gateway');
+
+function onResponseClose(this: InboundResponse): void {
+  (this as CallCarrier)[kCall]?.onClientClose();
+}
+
+function onResponseDrain(this: InboundResponse): void {
+  (this as CallCarrier)[kCall]?.onDrain();
+}
+
+function onRequestTimer(call: ForwardCall): void {
+  call.onRequestTimeout();
+}
+
+function onAttemptTimer(call: ForwardCall): void {
+  call.onAttemptTimeout();
+}
+
+function onRetryTimer(call: ForwardCall): void {
+  call.retryTimer = undefined;
+  call.attempt();
+}
+
+/** The request's state, undici's handler, and the observer's result, in one object. */
+class ForwardCall implements ProxiedRequest, ForwardResult {
+  // --- RequestHeaderScan (filled by scanRequestHeaders) ---
+  host: string | undefined = undefined;
+  xff: string | undefined = undefined;
+  xfp: string | undefined = undefined;
+  xfh: string | undefined = undefined;
+  forwarded: string | undefined = undefined;
+  traceparent = '';
+  tracestate: string | undefined = undefined;
+  expectContinue = false;
+  contentLength = -1;
+  chunked = false;
+  upgrade: string | undefined = undefined;
+  teTrailers = false;
+  grpc = false;
+  affinity: string | undefined = undefined;
+
+  // --- ForwardResult ---
+  readonly upstreamName: string;
+  readonly method: string;
+  readonly path: string;
+  clientIp = '';
+  status = 0;
+  bytesSent = 0;
+  readonly startedAt: number;
+  upstreamMs = -1;
+  totalMs = -1;
+  attempts = 0;
+  errorCode: string | undefined = undefined;
+  clientAborted = false;
+
+  // --- state ---
+  readonly req: InboundRequest;
+  readonly res: ResponseSink;
+  readonly upstream: Upstream;
+  readonly policy: ForwardPolicy;
+  readonly headers: string[] = [];
+  hash = 0;
+  setCookie: string | undefined = undefined;
+  body: InboundRequest | Buffer | null = null;
+  /** The body is the request stream (not buffered): only a never-started attempt may be retried. */
+  streamingBody = false;
+  /** Host of the current (or last) attempt; `attemptHost` is set while one runs. */
+  lastHost: UpstreamHost | undefined = undefined;
+  attemptHost: UpstreamHost | undefined = undefined;
+  controller: DispatchController | null = null;
+  connected = false;
+  abortReason = ABORT_NONE;
+  pendingStatus = 0;
+  responseStarted = false;
+  /** The response to the client is over (ended, cut or the client left). */
+  done = false;
+  drainWaiting = false;
+  requestTimer: NodeJS.Timeout | undefined = undefined;
+  attemptTimer: NodeJS.Timeout | undefined = undefined;
+  retryTimer: NodeJS.Timeout | undefined = undefined;
+  dispatchOptions: Dispatcher.DispatchOptions | undefined = undefined;
+
+  constructor(req: InboundRequest, res: InboundResponse, plan: ForwardPlan) {
+    this.startedAt = performance.now();
+    this.req = req;
+    this.res = res as unknown as ResponseSink;
+    this.upstream = plan.upstream;
+    this.upstreamName = plan.upstream.name;
+    this.policy = plan.policy;
+    this.method = req.method ?? 'GET';
+    this.path = plan.path ?? req.url ?? '/';
+  }
+
+  get endpoint(): string | undefined {
+    return this.lastHost?.key;
+  }
+
+  get bytesReceived(): number {
+    return this.contentLength >= 0 ? this.contentLength : -1;
+  }
+
+  start(plan: ForwardPlan): void {
+    const { req, res, policy } = this;
+    (res as unknown as CallCarrier)[kCall] = this;
+    res.once('close', onResponseClose);
+
+    const headers = this.headers;
+    scanRequestHeaders(req.rawHeaders, policy.requestRules, headers, this);
+    if (this.contentLength === -2 || (this.chunked && this.contentLength >= 0)) {
+      // Node's parser rejects most of these; an HTTP/2 peer may still send them.
+      this.fail('BAD_REQUEST');
+      return;
+    }
+
+    completeRequestHeaders(this, req.socket, plan, headers);
+
+    this.dispatchOptions = {
+      path: this.path,
+      method: this.method,
+      headers,
+      body: null,
+    };
+
+    if (policy.requestTimeoutMs > 0) {
+      this.requestTimer = setTimeout(onRequestTimer, policy.requestTimeoutMs, this);
+    }
+
+    if (this.hasBody()) {
+      const retry = policy.retry;
+      if (
+        retry.maxBufferedBodyBytes > 0 &&
+        this.contentLength > 0 &&
+        this.contentLength <= retry.maxBufferedBodyBytes &&
+        retry.attempts > 0 &&
+        (retry.nonIdempotent || isIdempotent(this.method))
+      ) {
+        this.bufferBody();
+        return;
+      }
+      this.body = req;
+      this.streamingBody = true;
+    }
+    this.attempt();
+  }
+
+  hasBody(): boolean {
+    if (hasRequestBody(this)) return true;
+    // HTTP/2 requests may stream a body without Content-Length: a HEADERS
+    // frame without END_STREAM says a body follows.
+    const stream = (this.req as Http2ServerRequest).stream;
+    return stream !== undefined && stream.endAfterHeaders === false && this.contentLength !== 0;
+  }
+
+  /** Reads a small body into one Buffer, so every attempt can send it. */
+  bufferBody(): void {
+    const req = this.req;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    this.sendContinue();
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.contentLength) {
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => {
+      if (this.done) return;
+      this.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      this.attempt();
+    });
+    req.once('error', () => {
+      // The client went away mid-body; 'close' on the response ends the call.
+    });
+  }
+
+  sendContinue(): void {
+    if (!this.expectContinue) return;
+    this.expectContinue = false;
+    const res = this.res as unknown as ServerResponse & { _sent100?: boolean };
+    // Node answers 100-continue itself unless the server has a checkContinue
+    // listener that hands the request here; then it is ours to send, once
+    // the gateway has an endpoint for the body.
+    if (res._sent100 === true) return;
+    res.writeContinue();
+  }
+
+  /** Starts an attempt on a host the balancer picks. */
+  attempt(): void {
+    if (this.done) return;
+    const host = this.upstream.pick(this.hash, this.lastHost);
+    if (host === undefined) {
+      this.fail('NO_ENDPOINTS');
+      return;
+    }
+    this.attempts++;
+    this.lastHost = host;
+    this.attemptHost = host;
+    this.controller = null;
+    this.connected = false;
+    this.abortReason = ABORT_NONE;
+    this.upstream.begin(host);
+    if (this.streamingBody) this.sendContinue();
+    if (this.policy.backendTimeoutMs > 0) {
+      this.attemptTimer = setTimeout(onAttemptTimer, this.policy.backendTimeoutMs, this);
+    }
+    const options = this.dispatchOptions!;
+    options.body = this.body;
+    host.dispatcher.dispatch(options, this);
+  }
+
+  // --- undici's DispatchHandler ---
+
+  onRequestStart(controller: DispatchController, _context: unknown): void {
+    this.controller = controller;
+    this.connected = true;
+    if (this.abortReason !== ABORT_NONE || this.done) {
+      // Timed out or abandoned while waiting for a connection.
+      if (this.abortReason === ABORT_NONE) this.abortReason = ABORT_CLIENT;
+      controller.abort(abortedByGateway);
+    }
+  }
+
+  onResponseStart(
+    controller: DispatchController,
+    status: number,
+    headers: ParsedHeaders,
+    _statusMessage?: string,
+  ): void {
+    if (status < 200) return; // 1xx: the gateway already handled Expect itself.
+    if (this.upstreamMs < 0) this.upstreamMs = performance.now() - this.startedAt;
+    if (this.done) {
+      this.abortReason = ABORT_CLIENT;
+      controller.abort(abortedByGateway);
+      return;
+    }
+    if (
+      retriesStatus(this.policy.retry, status) &&
+      shouldRetry(this.policy.retry, {
+        attempts: this.attempts,
+        failure: 'status',
+        status,
+        method: this.method,
+        responseStarted: false,
+        bodyReplayable: !this.streamingBody,
+      })
+    ) {
+      this.pendingStatus = status;
+      this.abortReason = ABORT_RETRY_STATUS;
+      controller.abort(abortedByGateway);
+      return;
+    }
+    const out: string[] = [];
+    filterResponseHeaders(headers, this.policy.responseEdits, out);
+    if (this.setCookie !== undefined) out.push('set-cookie', this.setCookie);
+    try {
+      this.res.writeHead(status, out);
+    } catch {
+      // A header value Node refuses to send: the backend's response is unusable.
+      this.endAttempt('failure');
+      this.fail('UPSTREAM_PROTOCOL');
+      this.abortReason = ABORT_CLIENT;
+      controller.abort(abortedByGateway);
+      return;
+    }
+    this.status = status;
+    this.responseStarted = true;
+  }
+
+  onResponseData(controller: DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    this.bytesSent += chunk.length;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      if (!this.drainWaiting) {
+        this.drainWaiting = true;
+        this.res.once('drain', onResponseDrain);
+      }
+    }
+  }
+
+  onDrain(): void {
+    this.drainWaiting = false;
+    this.controller?.resume();
+  }
+
+  onResponseEnd(_controller: DispatchController, trailers: ParsedHeaders): void {
+    this.clearAttemptTimer();
+    this.endAttempt(outcomeOfStatus(this.status));
+    if (this.done) return;
+    for (const _ in trailers) {
+      this.res.addTrailers(trailers);
+      break;
+    }
+    this.finish();
+    this.res.end();
+  }
+
+  onResponseError(_controller: DispatchController | null, error: Error): void {
+    this.clearAttemptTimer();
+    const reason = this.abortReason;
+    let failure: FailureKind;
+    switch (reason) {
+      case ABORT_CLIENT:
+      case ABORT_REQUEST_TIMEOUT:
+        this.endAttempt('cancelled');
+        return;
+      case ABORT_RETRY_STATUS:
+        failure = 'status';
+        this.endAttempt('failure');
+        break;
+      case ABORT_ATTEMPT_TIMEOUT:
+        failure = 'timeout';
+        this.endAttempt('failure');
+        break;
+      default:
+        if (error instanceof AttemptAborted) {
+          this.endAttempt('cancelled');
+          return;
+        }
+        failure = classifyFailure(error, this.connected);
+        if ((error as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
+          // undici refused the request itself (a header it will not send).
+          this.endAttempt('cancelled');
+          this.fail('BAD_REQUEST');
+          return;
+        }
+        this.endAttempt(failure === 'connect' ? 'connect-failure' : 'failure');
+    }
+    if (this.done) return;
+    if (
+      shouldRetry(this.policy.retry, {
+        attempts: this.attempts,
+        failure,
+        status: this.pendingStatus,
+        method: this.method,
+        responseStarted: this.responseStarted,
+        // A streamed body is intact only if no attempt ever reached a connection.
+        bodyReplayable: !this.streamingBody || !this.connected,
+      })
+    ) {
+      const delay = retryDelay(this.policy.retry, this.attempts);
+      if (delay === 0) queueMicrotask(() => this.attempt());
+      else this.retryTimer = setTimeout(onRetryTimer, delay, this);
+      return;
+    }
+    this.fail(errorKeyOf(failure));
+  }
+
+  onRequestUpgrade(
+    _controller: DispatchController,
+    _status: number,
+    _headers: unknown,
+    socket: { destroy(): void },
+  ): void {
+    // Upgrades go through forwardUpgrade(); a backend that upgrades an
+    // ordinary request is broken (undici normally refuses it before this).
+    socket.destroy();
+    this.endAttempt('failure');
+    this.fail('UPSTREAM_PROTOCOL');
+  }
+
+  // --- endings ---
+
+  endAttempt(outcome: Parameters<Upstream['end']>[1]): void {
+    const host = this.attemptHost;
+    if (host === undefined) return;
+    this.attemptHost = undefined;
+    this.controller = null;
+    this.upstream.end(host, outcome);
+  }
+
+  clearAttemptTimer(): void {
+    if (this.attemptTimer !== undefined) {
+      clearTimeout(this.attemptTimer);
+      this.attemptTimer = undefined;
+    }
+  }
+
+  /** The gateway answers (or, once the response started, cuts it). */
+  fail(key: GatewayErrorKey): void {
+    if (this.done) return;
+    this.errorCode = gatewayErrorCode(key);
+    if (!this.responseStarted) this.status = this.grpc ? 200 : 0;
+    this.finish();
+    if (this.responseStarted) {
+      this.res.destroy();
+      return;
+    }
+    sendGatewayError(this.res, key, this.grpc);
+    if (!this.grpc) this.status = this.res.statusCode;
+  }
+
+  /** The response is over from the gateway's side: stop timers. */
+  finish(): void {
+    this.done = true;
+    if (this.requestTimer !== undefined) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    this.clearAttemptTimer();
+  }
+
+  onRequestTimeout(): void {
+    this.requestTimer = undefined;
+    if (this.done) return;
+    this.abortReason = ABORT_REQUEST_TIMEOUT;
+    const controller = this.controller;
+    this.fail('REQUEST_TIMEOUT');
+    if (controller !== null) controller.abort(abortedByGateway);
+  }
+
+  onAttemptTimeout(): void {
+    this.attemptTimer = undefined;
+    if (this.done) return;
+    const controller = this.controller;
+    if (controller === null) {
+      // Still waiting for a connection: abandon it (onRequestStart aborts it
+      // if it ever starts), and answer now; no retry, as the attempt may
+      // still be queued behind the pool's other requests.
+      this.abortReason = ABORT_REQUEST_TIMEOUT;
+      this.endAttempt('cancelled');
+      this.fail('UPSTREAM_TIMEOUT');
+      return;
+    }
+    this.abortReason = ABORT_ATTEMPT_TIMEOUT;
+    controller.abort(abortedByGateway);
+  }
+
+  /** The client's response closed: completed, or the client went away. */
+  onClientClose(): void {
+    (this.res as unknown as CallCarrier)[kCall] = undefined;
+    if (!this.done) {
+      this.clientAborted = true;
+      this.finish();
+      const controller = this.controller;
+      if (controller !== null) {
+        this.abortReason = ABORT_CLIENT;
+        controller.abort(abortedByGateway);
+      } else if (this.attemptHost !== undefined) {
+        // Queued for a connection: onRequestStart aborts it.
+        this.abortReason = ABORT_CLIENT;
+      }
+    }
+    this.totalMs = performance.now() - this.startedAt;
+    const observer = this.policy.observer;
+    if (observer !== undefined) {
+      try {
+        observer.onResponse(this);
+      } catch {
+        // An observer's bug must not take the gateway down; it is not ours to log.
+      }
+    }
+  }
+}
+
+/**
+ * Forwards one request to the plan's upstream. Call it from the server's
+ * 'request' handler, and from 'checkContinue' too (then the 100 Continue is
+ * sent once an endpoint was picked, and a request that cannot be served is
+ * answered before the client sends its body). Never throws for a request's
+ * sake: every failure becomes a response from the gateway's error table.
+ */
+export function forward(req: InboundRequest, res: InboundResponse, plan: ForwardPlan): void {
+  const call = new ForwardCall(req, res, plan);
+  try {
+    call.start(plan);
+  } catch (error) {
+    // A bug, not the request's fault: answer 502 rather than crash the
+    // listener, and say so loudly.
+    call.endAttempt('cancelled');
+    call.fail('UPSTREAM_PROTOCOL');
+    process.emitWarning(
+      error instanceof Error ? error : new Error(String(error)),
+      'PierForwardBug',
+    );
+  }
+}

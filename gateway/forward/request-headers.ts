@@ -1,0 +1,263 @@
+// One pass over the client's request headers (req.rawHeaders: name, value,
+// name, value...): what passes on to the backend is pushed to a flat array,
+// what the forwarder needs is captured, and the rest is dropped:
+//
+// - hop-by-hop headers (RFC 9110 section 7.6.1): Connection and every header
+//   it names, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade (the
+//   upgrade path passes it separately), TE (only `te: trailers` is re-added,
+//   gRPC needs it), HTTP2-Settings, and all Proxy-* headers;
+// - Expect: the gateway answers 100-continue itself;
+// - the forwarding headers and traceparent: captured, rebuilt by forward();
+// - HTTP/2 pseudo-headers: :authority becomes Host, the others are implied
+//   by the request line the backend gets;
+// - names the route's header edits set or remove.
+//
+// Names are compared lowercased through one Map lookup per header; a small
+// cache of raw spellings ('User-Agent') saves the toLowerCase of common ones.
+
+import { type CompiledHeaderEdits, noHeaderEdits } from './header-edits.ts';
+
+// What the scan does with a header (values of the action map).
+const PASS = 0;
+const DROP = 1;
+const HOST = 2;
+const CONNECTION = 3;
+const TE = 4;
+const UPGRADE = 5;
+const EXPECT = 6;
+const XFF = 7;
+const XFP = 8;
+const XFH = 9;
+const FORWARDED = 10;
+const TRACEPARENT = 11;
+const TRACESTATE = 12;
+const CONTENT_LENGTH = 13;
+const TRANSFER_ENCODING = 14;
+const CONTENT_TYPE = 15;
+const AFFINITY = 16;
+
+const builtin: [string, number][] = [
+  ['connection', CONNECTION],
+  ['keep-alive', DROP],
+  ['proxy-connection', DROP],
+  ['transfer-encoding', TRANSFER_ENCODING],
+  ['te', TE],
+  ['upgrade', UPGRADE],
+  ['http2-settings', DROP],
+  ['expect', EXPECT],
+  ['host', HOST],
+  ['x-forwarded-for', XFF],
+  ['x-forwarded-proto', XFP],
+  ['x-forwarded-host', XFH],
+  ['forwarded', FORWARDED],
+  ['traceparent', TRACEPARENT],
+  ['tracestate', TRACESTATE],
+  ['content-length', CONTENT_LENGTH],
+  ['content-type', CONTENT_TYPE],
+];
+
+/** Compiled per route rule: what to do with each header name. */
+export interface RequestHeaderRules {
+  readonly actions: ReadonlyMap<string, number>;
+  readonly edits: CompiledHeaderEdits;
+  /** Lowercase name of the affinity header ('cookie' for cookie affinity), if any. */
+  readonly affinityHeader: string | undefined;
+}
+
+export function compileRequestHeaderRules(
+  edits: CompiledHeaderEdits = noHeaderEdits,
+  affinityHeader?: string,
+): RequestHeaderRules {
+  const actions = new Map<string, number>();
+  for (const name of edits.drop) actions.set(name, DROP);
+  // Built-in handling wins over edits: a route cannot keep Connection or
+  // forge the forwarding headers by setting them.
+  for (const [name, action] of builtin) actions.set(name, action);
+  const affinity = affinityHeader?.toLowerCase();
+  if (affinity !== undefined && !actions.has(affinity)) actions.set(affinity, AFFINITY);
+  return { actions, edits, affinityHeader: affinity };
+}
+
+/** What the scan captured. One object per request, reset by the scan. */
+export interface RequestHeaderScan {
+  host: string | undefined;
+  xff: string | undefined;
+  xfp: string | undefined;
+  xfh: string | undefined;
+  forwarded: string | undefined;
+  traceparent: string | undefined;
+  tracestate: string | undefined;
+  expectContinue: boolean;
+  /** -1 when absent. */
+  contentLength: number;
+  /** Transfer-Encoding present: a body of unknown length follows. */
+  chunked: boolean;
+  upgrade: string | undefined;
+  /** TE listed `trailers`. */
+  teTrailers: boolean;
+  /** content-type application/grpc...: errors go out as gRPC statuses. */
+  grpc: boolean;
+  /** The affinity header's value (cookies: all Cookie lines joined with '; '). */
+  affinity: string | undefined;
+}
+
+export function newRequestHeaderScan(): RequestHeaderScan {
+  return {
+    host: undefined,
+    xff: undefined,
+    xfp: undefined,
+    xfh: undefined,
+    forwarded: undefined,
+    traceparent: undefined,
+    tracestate: undefined,
+    expectContinue: false,
+    contentLength: -1,
+    chunked: false,
+    upgrade: undefined,
+    teTrailers: false,
+    grpc: false,
+    affinity: undefined,
+  };
+}
+
+// Raw spelling -> lowercase, for the names clients send most. Bounded: a
+// client choosing names cannot grow it.
+const lowerCache = new Map<string, string>();
+const LOWER_CACHE_MAX = 512;
+
+function lower(name: string): string {
+  const cached = lowerCache.get(name);
+  if (cached !== undefined) return cached;
+  const l = name.toLowerCase();
+  if (lowerCache.size < LOWER_CACHE_MAX) lowerCache.set(name, l);
+  return l;
+}
+
+function hasToken(list: string, token: string): boolean {
+  // Case-insensitive token in a comma-separated list.
+  const l = list.toLowerCase();
+  let i = l.indexOf(token);
+  while (i !== -1) {
+    const before = i === 0 ? 44 : l.charCodeAt(i - 1);
+    const after = i + token.length >= l.length ? 44 : l.charCodeAt(i + token.length);
+    const isBoundary = (c: number) => c === 44 || c === 32 || c === 9 || c === 59;
+    if (isBoundary(before) && isBoundary(after)) return true;
+    i = l.indexOf(token, i + 1);
+  }
+  return false;
+}
+
+function join(previous: string | undefined, value: string, separator: string): string {
+  return previous === undefined ? value : `${previous}${separator}${value}`;
+}
+
+/**
+ * Scans `raw` into `out` (names as the client spelled them) and `scan`
+ * (which must be fresh). Headers that Connection names are removed from `out`.
+ */
+export function scanRequestHeaders(
+  raw: readonly string[],
+  rules: RequestHeaderRules,
+  out: string[],
+  scan: RequestHeaderScan,
+): void {
+  const actions = rules.actions;
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (name.charCodeAt(0) === 58) {
+      // HTTP/2 pseudo-header.
+      if (name === ':authority' && scan.host === undefined) scan.host = value;
+      continue;
+    }
+    const l = lower(name);
+    const action = actions.get(l);
+    if (action === undefined) {
+      if (l.startsWith('proxy-')) continue;
+      out.push(name, value);
+      continue;
+    }
+    switch (action) {
+      case PASS:
+        out.push(name, value);
+        break;
+      case DROP:
+        break;
+      case HOST:
+        if (scan.host === undefined) scan.host = value;
+        break;
+      case CONNECTION:
+        connection = join(connection, value, ',');
+        break;
+      case TE:
+        if (hasToken(value, 'trailers')) scan.teTrailers = true;
+        break;
+      case UPGRADE:
+        scan.upgrade = join(scan.upgrade, value, ', ');
+        break;
+      case EXPECT:
+        if (value.length === 12 && value.toLowerCase() === '100-continue')
+          scan.expectContinue = true;
+        break;
+      case XFF:
+        scan.xff = join(scan.xff, value, ', ');
+        break;
+      case XFP:
+        if (scan.xfp === undefined) scan.xfp = value;
+        break;
+      case XFH:
+        if (scan.xfh === undefined) scan.xfh = value;
+        break;
+      case FORWARDED:
+        scan.forwarded = join(scan.forwarded, value, ', ');
+        break;
+      case TRACEPARENT:
+        if (scan.traceparent === undefined) scan.traceparent = value;
+        break;
+      case TRACESTATE:
+        scan.tracestate = join(scan.tracestate, value, ',');
+        break;
+      case CONTENT_LENGTH:
+        if (scan.contentLength === -1) {
+          scan.contentLength = /^\d{1,15}$/.test(value) ? Number(value) : -2;
+          out.push(name, value);
+        }
+        break;
+      case TRANSFER_ENCODING:
+        scan.chunked = true;
+        break;
+      case CONTENT_TYPE:
+        if (value.startsWith('application/grpc')) scan.grpc = true;
+        out.push(name, value);
+        break;
+      case AFFINITY:
+        scan.affinity = join(scan.affinity, value, l === 'cookie' ? '; ' : ', ');
+        out.push(name, value);
+        break;
+    }
+  }
+  if (connection !== undefined) dropConnectionListed(connection, out);
+}
+
+/** Removes from `out` the headers that Connection names (rare: most say keep-alive or close). */
+function dropConnectionListed(connection: string, out: string[]): void {
+  const names = new Set<string>();
+  for (const token of connection.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade') names.add(t);
+  }
+  if (names.size === 0) return;
+  let w = 0;
+  for (let r = 0; r < out.length; r += 2) {
+    if (names.has(out[r]!.toLowerCase())) continue;
+    out[w++] = out[r]!;
+    out[w++] = out[r + 1]!;
+  }
+  out.length = w;
+}
+
+/** Whether the request carries a body: a positive Content-Length or Transfer-Encoding. */
+export function hasRequestBody(scan: RequestHeaderScan): boolean {
+  return scan.chunked || scan.contentLength > 0;
+}

@@ -1,0 +1,66 @@
+// The backend's response headers as the client gets them: hop-by-hop headers
+// removed (Connection and what it names, Keep-Alive, Proxy-Connection,
+// Transfer-Encoding, TE, Upgrade unless this is a 101, Proxy-*, and
+// HTTP2-Settings), the route's response edits applied, in one pass over
+// undici's parsed header object (lowercase names; arrays for repeats).
+// Node re-frames the body itself (chunked or Content-Length), and an HTTP/2
+// client must not see connection-specific headers at all (Node would throw).
+
+import type { CompiledHeaderEdits } from './header-edits.ts';
+
+export type ParsedHeaders = Record<string, string | string[] | undefined>;
+
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'http2-settings',
+]);
+
+/**
+ * Pushes the headers to send to `out` (flat name, value pairs). `upgrade`
+ * keeps Upgrade and Connection: upgrade for a 101 response.
+ */
+export function filterResponseHeaders(
+  headers: ParsedHeaders,
+  edits: CompiledHeaderEdits,
+  out: string[],
+  upgrade = false,
+): void {
+  const connection = headers.connection;
+  let listed: Set<string> | undefined;
+  if (connection !== undefined) {
+    const text = Array.isArray(connection) ? connection.join(',') : connection;
+    for (const token of text.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade') {
+        listed ??= new Set();
+        listed.add(t);
+      }
+    }
+  }
+  const drop = edits.drop;
+  const checkDrop = drop.size > 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (hopByHop.has(name)) {
+      if (!(upgrade && name === 'upgrade')) continue;
+    } else if (name.startsWith('proxy-')) {
+      continue;
+    }
+    if (checkDrop && drop.has(name)) continue;
+    if (listed?.has(name)) continue;
+    if (typeof value === 'string') {
+      out.push(name, value);
+    } else {
+      for (const v of value) out.push(name, v);
+    }
+  }
+  if (upgrade) out.push('connection', 'upgrade');
+  const append = edits.append;
+  for (let i = 0; i < append.length; i++) out.push(append[i]!);
+}
