@@ -42,7 +42,7 @@ function validQuery(random: () => number): Buffer {
     flags: random() < 0.5 ? packet.RECURSION_DESIRED : 0,
     questions: [
       {
-        type: types[Math.floor(random() * types.length)]!,
+        type: types[Math.floor(random() * types.length)]! as packet.RecordType,
         name: names[Math.floor(random() * names.length)]!,
       },
     ],
