@@ -1,6 +1,7 @@
 // What every long-running command (start, gateway, agent, dns) stands on, set
 // up in one order: config -> logger -> lifecycle -> metrics -> Store ->
-// manifests source -> admin server. Shutdown runs the closers in reverse.
+// manifests source -> Kubernetes source -> admin server. Shutdown runs the
+// closers in reverse.
 
 import type { PierConfig } from '../config/schema.ts';
 import type { AdminAddress } from '../observe/admin-server.ts';
@@ -8,6 +9,7 @@ import type { Lifecycle } from '../observe/lifecycle.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { Readiness } from '../observe/readiness.ts';
+import type { KubernetesSource } from '../sources/kubernetes/source.ts';
 import type { ManifestsSource, SyncReport } from '../sources/manifests/source.ts';
 import type { Store } from '../store.ts';
 import type { CommandContext } from './command.ts';
@@ -21,6 +23,8 @@ export interface Runtime {
   store: Store;
   /** Present when the command loads a manifests folder. */
   manifests?: { source: ManifestsSource; report: SyncReport };
+  /** Present when `kubernetes.enabled`: reading a cluster (when elected) into the Store. */
+  kubernetes?: KubernetesSource;
   admin: AdminAddress;
 }
 
@@ -66,6 +70,26 @@ export async function startRuntime(ctx: CommandContext, options: RuntimeOptions)
     manifests = { source, report };
   }
 
+  let kubernetes: KubernetesSource | undefined;
+  if (config.kubernetes.enabled) {
+    const { resolve } = await import('node:path');
+    const { createKubernetesSource } = await import('../sources/kubernetes/source.ts');
+    const settings = config.kubernetes;
+    const source = createKubernetesSource({
+      store,
+      logger: logger.child({ component: 'kubernetes' }),
+      kubeconfig: settings.kubeconfig === '' ? undefined : resolve(ctx.cwd, settings.kubeconfig),
+      context: settings.context === '' ? undefined : settings.context,
+      namespaces: settings.namespaces,
+      leaseMs: settings.leaseSeconds * 1000,
+      renewMs: settings.renewSeconds * 1000,
+    });
+    await source.start();
+    lifecycle.onShutdown('kubernetes', () => source.close());
+    readiness.set('kubernetes', () => source.ready());
+    kubernetes = source;
+  }
+
   const admin = createAdminServer({
     address: config.admin.address,
     logger,
@@ -75,5 +99,15 @@ export async function startRuntime(ctx: CommandContext, options: RuntimeOptions)
   });
   const address = await admin.listen();
   lifecycle.onShutdown('admin', () => admin.close());
-  return { config, logger, lifecycle, metrics, readiness, store, manifests, admin: address };
+  return {
+    config,
+    logger,
+    lifecycle,
+    metrics,
+    readiness,
+    store,
+    manifests,
+    kubernetes,
+    admin: address,
+  };
 }
