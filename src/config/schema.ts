@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { admin } from './sections/admin.ts';
 import { cluster } from './sections/cluster.ts';
 import { dns } from './sections/dns.ts';
+import { gateway } from './sections/gateway.ts';
 import { kubernetes } from './sections/kubernetes.ts';
 import { log } from './sections/log.ts';
 import { manifests } from './sections/manifests.ts';
@@ -19,6 +20,7 @@ export const sections = {
   store,
   manifests,
   cluster,
+  gateway,
   dns,
   kubernetes,
 } as const;
