@@ -1,0 +1,443 @@
+// The listener (gateway/listener.ts): one net.Server per port, and behind
+// it two protocol engines that never listen themselves (a node:http server
+// for HTTP/1.1, a node:http2 server for HTTP/2). Each accepted connection is
+// handed to one of them with emit('connection'):
+//
+//   HTTP:  the first bytes are read and put back (unshift); the HTTP/2
+//          preface picks the h2 engine, anything else the HTTP/1.1 one.
+//   HTTPS: the raw socket goes to a tls.Server (never listening either) for
+//          the handshake: SNI picks the certificate, ALPN the engine.
+//
+// Every connection is tracked (Conn, hung on the socket under a symbol, so
+// the per-request path does no Map lookup) for drain: close() stops
+// accepting, closes idle connections, asks busy HTTP/1.1 ones to close after
+// their response (Connection: close), sends GOAWAY on HTTP/2 sessions, and
+// cuts what is left when the grace period ends.
+//
+// Per request the listener does: one counter up, one 'close' listener (a
+// shared function, no closure), a header-count check, the handler call.
+
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import {
+  createServer as createH2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  createServer as createTlsServer,
+  type TLSSocket,
+  type Server as TlsServer,
+} from 'node:tls';
+import {
+  type CertificateSelection,
+  DEFAULT_LISTENER_LIMITS,
+  type GatewayRequest,
+  type GatewayResponse,
+  type Listener,
+  type ListenerLimits,
+  type ListenerOptions,
+} from '../listener.ts';
+import { ListenerErrors } from './errors.ts';
+import { sniffProtocol } from './preface.ts';
+import { rawResponse, refusal } from './refusals.ts';
+
+const kConn = Symbol('pier.listener.conn');
+
+const PENDING = 0;
+const HTTP1 = 1;
+const HTTP2 = 2;
+const UPGRADED = 3;
+
+interface Conn {
+  raw: Socket;
+  /** The socket the engine reads: `raw`, or the TLS socket over it. */
+  socket: Socket | undefined;
+  protocol: number;
+  /** Requests in flight on it (an upgraded connection counts as one until it closes). */
+  active: number;
+  session: ServerHttp2Session | undefined;
+  /** HTTP/1.1: the response being written, to ask it for Connection: close on drain. */
+  response: ServerResponse | undefined;
+  /** Bytes read before the protocol could be told (a preface split over segments). */
+  head: Buffer | undefined;
+}
+
+type Tagged<T> = T & { [kConn]?: Conn };
+
+function noop(): void {}
+
+function wantsUpgrade(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  return upgrade !== undefined && upgrade.toLowerCase() !== 'h2c';
+}
+
+export function createListener(options: ListenerOptions): Listener {
+  const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits };
+  const { handlers, port, address, protocol } = options;
+  const events = options.events ?? {};
+  const onConnectionEvent = events.connection ?? noop;
+  const tls = protocol === 'HTTPS';
+  let certificates: CertificateSelection | undefined = options.certificates;
+
+  const conns = new Set<Conn>();
+  let inFlight = 0;
+  let draining = false;
+  let closing: Promise<void> | undefined;
+  let drained: (() => void) | undefined;
+
+  // --- the engines ---------------------------------------------------------------
+
+  const h1: HttpServer = createHttpServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 4)),
+    requireHostHeader: true,
+    insecureHTTPParser: false,
+    joinDuplicateHeaders: false,
+    noDelay: true,
+    // h2c upgrades (curl --http2 on http://) are served as HTTP/1.1, as RFC 9113 lets a server do.
+    shouldUpgradeCallback: wantsUpgrade,
+  });
+  // One more than the limit, so that a request over it is seen (node drops the rest silently).
+  h1.maxHeadersCount = limits.maxHeaders + 1;
+  h1.maxRequestsPerSocket = 0;
+  h1.timeout = 0;
+  // The request/headers timeouts are checked by a timer node arms on 'listening';
+  // the engine never listens, so it is told it does.
+  h1.emit('listening');
+
+  const h2: Http2Server = createH2Server({
+    maxHeaderListPairs: limits.maxHeaders + 8,
+    settings: {
+      maxConcurrentStreams: limits.maxConcurrentStreams,
+      maxHeaderListSize: limits.maxHeaderBytes,
+      enablePush: false,
+    },
+    unknownProtocolTimeout: limits.headersTimeoutMs,
+  });
+
+  // --- per request ---------------------------------------------------------------
+
+  function onResponseClose(this: Tagged<GatewayResponse>): void {
+    const conn = this[kConn];
+    if (conn === undefined) return;
+    this[kConn] = undefined;
+    conn.active--;
+    inFlight--;
+    if (conn.response === this) conn.response = undefined;
+    if (draining && conn.active === 0 && conn.protocol === HTTP1) conn.socket?.destroySoon();
+  }
+
+  function onH1Request(req: IncomingMessage, res: Tagged<ServerResponse>): void {
+    const conn = (req.socket as Tagged<Socket>)[kConn];
+    if (conn !== undefined) {
+      conn.active++;
+      inFlight++;
+      conn.response = res;
+      res[kConn] = conn;
+      res.on('close', onResponseClose);
+      if (draining) res.shouldKeepAlive = false;
+    }
+    if (req.rawHeaders.length > limits.maxHeaders * 2) {
+      events.clientError?.('TOO_MANY_HEADERS', 431);
+      const r = refusal(431);
+      res.shouldKeepAlive = false;
+      res.writeHead(431, r.headers as string[]);
+      res.end(r.body);
+      req.resume();
+      return;
+    }
+    handlers.request(req, res);
+  }
+
+  function onH2Request(req: Http2ServerRequest, res: Tagged<Http2ServerResponse>): void {
+    const conn = (req.stream.session as Tagged<ServerHttp2Session> | undefined)?.[kConn];
+    if (conn !== undefined) {
+      conn.active++;
+      inFlight++;
+      res[kConn] = conn;
+      res.on('close', onResponseClose);
+    }
+    handlers.request(req as GatewayRequest, res as GatewayResponse);
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const conn = (socket as Tagged<Duplex>)[kConn];
+    if (conn !== undefined) {
+      conn.protocol = UPGRADED;
+      conn.active++;
+      inFlight++;
+    }
+    handlers.upgrade(req, socket, head);
+  }
+
+  function onConnect(_req: IncomingMessage, socket: Duplex): void {
+    events.clientError?.('CONNECT', 405);
+    socket.end(rawResponse(405));
+  }
+
+  function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const code = error.code ?? 'ERR_UNKNOWN';
+    const conn = (socket as Tagged<Duplex>)[kConn];
+    // A reset is the client leaving, not a malformed request.
+    if (code === 'ECONNRESET' || !socket.writable || conn?.response?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+            ? 413
+            : 400;
+    events.clientError?.(code, status);
+    socket.end(rawResponse(status));
+    (socket as Socket).destroySoon?.();
+  }
+
+  function onSession(session: Tagged<ServerHttp2Session>): void {
+    const conn = (session.socket as Tagged<Socket>)[kConn];
+    if (conn === undefined) return;
+    conn.session = session;
+    session[kConn] = conn;
+    if (limits.keepAliveTimeoutMs > 0) session.setTimeout(limits.keepAliveTimeoutMs, onSessionIdle);
+    if (draining) session.close();
+  }
+
+  function onSessionIdle(this: ServerHttp2Session): void {
+    // Idle for keepAliveTimeout: GOAWAY, streams still open finish.
+    this.close();
+  }
+
+  h1.on('request', onH1Request);
+  // Expect: 100-continue reaches the handler unanswered: the forwarder sends
+  // 100 once it has an endpoint, and a 404 never asks for the body.
+  h1.on('checkContinue', onH1Request);
+  h1.on('upgrade', onUpgrade);
+  h1.on('connect', onConnect);
+  h1.on('clientError', onClientError);
+  h2.on('request', onH2Request);
+  h2.on('checkContinue', onH2Request);
+  h2.on('session', onSession);
+  // A session error (a peer breaking the protocol) ends that session only.
+  h2.on('sessionError', noop);
+  h2.on('streamError', noop);
+
+  // --- the front -------------------------------------------------------------------
+
+  function dispatch(conn: Conn, socket: Tagged<Socket>, h2Wanted: boolean): void {
+    conn.socket = socket;
+    socket[kConn] = conn;
+    if (h2Wanted) {
+      conn.protocol = HTTP2;
+      h2.emit('connection', socket);
+    } else {
+      conn.protocol = HTTP1;
+      h1.emit('connection', socket);
+    }
+  }
+
+  function onSniffTimeout(this: Socket): void {
+    events.clientError?.('HEADERS_TIMEOUT', 408);
+    this.destroy();
+  }
+
+  function onFirstReadable(this: Tagged<Socket>): void {
+    const conn = this[kConn]!;
+    const chunk = this.read() as Buffer | null;
+    if (chunk === null) {
+      // End of stream before any byte: nothing to serve.
+      if (this.readableEnded || this.destroyed) this.destroy();
+      else this.once('readable', onFirstReadable);
+      return;
+    }
+    const head = conn.head === undefined ? chunk : Buffer.concat([conn.head, chunk]);
+    const kind = sniffProtocol(head);
+    if (kind === 'more') {
+      conn.head = head;
+      this.once('readable', onFirstReadable);
+      return;
+    }
+    conn.head = undefined;
+    this.removeListener('timeout', onSniffTimeout);
+    this.setTimeout(0);
+    this.unshift(head);
+    dispatch(conn, this, kind === 'h2');
+  }
+
+  function onRawClose(this: Tagged<Socket>): void {
+    const conn = this[kConn];
+    if (conn === undefined || !conns.delete(conn)) return;
+    if (conn.protocol === UPGRADED) inFlight--;
+    onConnectionEvent(-1);
+    if (draining && conns.size === 0) drained?.();
+  }
+
+  function onSocketError(this: Socket): void {
+    // Resets and the like: the engines log nothing for them either.
+    this.destroy();
+  }
+
+  const front: NetServer = createNetServer({ noDelay: true }, (raw: Tagged<Socket>) => {
+    if (draining) {
+      raw.destroy();
+      return;
+    }
+    const conn: Conn = {
+      raw,
+      socket: undefined,
+      protocol: PENDING,
+      active: 0,
+      session: undefined,
+      response: undefined,
+      head: undefined,
+    };
+    raw[kConn] = conn;
+    conns.add(conn);
+    onConnectionEvent(1);
+    raw.on('close', onRawClose);
+    raw.on('error', onSocketError);
+    if (tlsServer !== undefined) {
+      tlsServer.emit('connection', raw);
+      return;
+    }
+    raw.setTimeout(limits.headersTimeoutMs, onSniffTimeout);
+    raw.once('readable', onFirstReadable);
+  });
+
+  // --- TLS ---------------------------------------------------------------------------
+
+  let tlsServer: TlsServer | undefined;
+  if (tls) {
+    tlsServer = createTlsServer({
+      ALPNProtocols: ['h2', 'http/1.1'],
+      handshakeTimeout: limits.headersTimeoutMs,
+      minVersion: 'TLSv1.2',
+      SNICallback(servername, callback) {
+        const context = certificates?.select(servername);
+        if (context === undefined)
+          callback(new Error(`no certificate for ${servername}`), undefined);
+        else callback(null, context);
+      },
+    });
+    tlsServer.on('secureConnection', (socket: Tagged<TLSSocket>) => {
+      const raw = (socket as unknown as { _parent?: Tagged<Socket> })._parent;
+      const conn = raw?.[kConn];
+      if (conn === undefined || draining) {
+        socket.destroy();
+        return;
+      }
+      socket.on('close', onTlsClose);
+      dispatch(conn, socket as unknown as Socket, socket.alpnProtocol === 'h2');
+    });
+    tlsServer.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+      events.tlsError?.(error.code ?? 'ERR_TLS', socket.servername || undefined);
+      socket.destroy();
+    });
+    applyFallback(certificates);
+  }
+
+  function onTlsClose(this: Tagged<TLSSocket>): void {
+    const conn = this[kConn];
+    if (conn !== undefined && !conn.raw.destroyed) conn.raw.destroy();
+  }
+
+  function applyFallback(selection: CertificateSelection | undefined): void {
+    // Clients that send no SNI get the server's own context.
+    const pair = selection?.fallback;
+    if (tlsServer !== undefined && pair !== undefined) {
+      tlsServer.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' });
+    }
+  }
+
+  // --- drain -------------------------------------------------------------------------
+
+  function drainConn(conn: Conn): void {
+    switch (conn.protocol) {
+      case PENDING:
+        conn.raw.destroy();
+        return;
+      case HTTP1:
+        if (conn.active === 0) conn.socket?.destroy();
+        else if (conn.response !== undefined && !conn.response.headersSent)
+          conn.response.shouldKeepAlive = false;
+        return;
+      case HTTP2:
+        if (conn.session !== undefined && !conn.session.closed) conn.session.close();
+        return;
+      default:
+      // Upgraded (WebSocket): left open until the grace period ends.
+    }
+  }
+
+  return {
+    port,
+    protocol,
+    get connections() {
+      return conns.size;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (error: NodeJS.ErrnoException) => {
+          reject(ListenerErrors.FAILED(address, port, error.code ?? error.message));
+        };
+        front.once('error', onError);
+        front.listen({ port, host: address, reusePort: options.reusePort ?? true }, () => {
+          front.off('error', onError);
+          const bound = front.address();
+          resolve(
+            typeof bound === 'object' && bound !== null
+              ? { address: bound.address, port: bound.port }
+              : { address, port },
+          );
+        });
+      });
+    },
+    setCertificates(selection) {
+      certificates = selection;
+      applyFallback(selection);
+    },
+    close(graceMs) {
+      closing ??= new Promise<void>((resolve) => {
+        draining = true;
+        front.close();
+        let timer: NodeJS.Timeout | undefined;
+        const finish = () => {
+          if (timer !== undefined) clearTimeout(timer);
+          h1.close();
+          h2.close();
+          resolve();
+        };
+        for (const conn of conns) drainConn(conn);
+        if (conns.size === 0) {
+          finish();
+          return;
+        }
+        drained = finish;
+        timer = setTimeout(() => {
+          for (const conn of conns) {
+            conn.socket?.destroy();
+            conn.raw.destroy();
+          }
+        }, graceMs);
+      });
+      return closing;
+    },
+  };
+}
