@@ -92,7 +92,7 @@ export function loadKubeConfig(options: HttpApiOptions = {}): {
   } else {
     const candidates = [
       ...(env.KUBECONFIG ?? '').split(delimiter).filter((p) => p !== ''),
-      join(homedir(), '.kube', 'config'),
+      join(env.HOME ?? homedir(), '.kube', 'config'),
     ];
     const found = candidates.find(readable);
     if (found === undefined) {
