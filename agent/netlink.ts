@@ -121,6 +121,8 @@ export interface Netlink {
   neighbours(dev: string, options?: NetnsOption): Promise<NeighInfo[]>;
   /** Forwarding entries with a remote destination (VXLAN) of a device. */
   fdb(dev: string, options?: NetnsOption): Promise<FdbInfo[]>;
+  /** Ends helper processes (a long-lived ip session); later calls start them again. */
+  close(): void;
 }
 
 export type NetlinkFailure = 'exists' | 'missing' | 'no-netns' | 'other';

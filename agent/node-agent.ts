@@ -303,6 +303,8 @@ export function createNodeAgent(
         : 'running on the subnet from subnet.env until the Store answers',
     );
     await ensureFirewall();
+    // DELs the previous agent answered but did not finish.
+    void podNetwork.settle();
   };
 
   // ---- leases -----------------------------------------------------------
@@ -405,6 +407,7 @@ export function createNodeAgent(
     }
     await ensureBridge(me.subnet);
     await ensureFirewall();
+    await podNetwork.settle();
     syncs++;
   };
 
@@ -525,6 +528,7 @@ export function createNodeAgent(
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
     await server?.close();
+    await podNetwork.settle();
     await informer?.stop();
     await syncRunning;
     if (settings.releaseOnExit && leases !== undefined) {

@@ -33,12 +33,17 @@ export type NetworkStatus = { ready: true } | { ready: false; code: 50 | 51; rea
 
 export interface PodNetwork {
   attach(request: AttachRequest): Promise<AttachResult>;
-  /** Idempotent: succeeds when the pod, its namespace or its address are already gone. */
+  /**
+   * Idempotent: succeeds when the pod, its namespace or its address are already
+   * gone. Answers once the teardown is recorded; the kernel work follows (settle()).
+   */
   detach(request: DetachRequest): Promise<void>;
   check(request: CheckRequest): Promise<void>;
   /** Frees addresses and host interfaces of every attachment not in `valid`. */
   gc(valid: readonly AttachmentRef[]): Promise<void>;
   status(): NetworkStatus;
+  /** Finishes every recorded teardown, those a previous agent left included. */
+  settle(): Promise<void>;
 }
 
 /** Builds the DNS block of a pod's CNI result. */

@@ -11,7 +11,12 @@
 // start while Redis is down.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetnsScope, type NetnsScope, netnsRequirementsMissing } from './support/netns.ts';
+import {
+  createNetnsScope,
+  eventually,
+  type NetnsScope,
+  netnsRequirementsMissing,
+} from './support/netns.ts';
 import { type Cluster, createCluster, type Pod } from './support/netns-cluster.ts';
 import { type Probe, startProbe } from './support/netns-probe-client.ts';
 
@@ -249,17 +254,4 @@ async function snapshot(scope: NetnsScope, ns: string, dir: string) {
     nft: await run(['nft', 'list', 'ruleset']),
     records: (await import('node:fs')).readdirSync(`${dir}/data/ipam`, { recursive: true }).sort(),
   };
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }

@@ -4,10 +4,16 @@
 // DEL, and a conflist chaining Debian's reference portmap plugin after
 // pier-cni, run as a runtime runs them.
 
-import { readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetnsScope, type NetnsScope, netnsRequirementsMissing } from './support/netns.ts';
+import {
+  createNetnsScope,
+  eventually,
+  type NetnsScope,
+  netnsRequirementsMissing,
+} from './support/netns.ts';
 import { type Cluster, createCluster, type SimNode } from './support/netns-cluster.ts';
 import { startProbe } from './support/netns-probe-client.ts';
 import { type CniRuntime, createCniRuntime, PIER_BIN_DIR } from './support/netns-runtime.ts';
@@ -187,10 +193,13 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
       `default via ${gateway} dev eth0`,
     );
 
+    // DEL answers first; the veth and the address go right after.
     const del = await runtime.del({ containerId: pod.containerId, netns: pod.netns });
     expect(del.ok, JSON.stringify(del.output)).toBe(true);
-    expect(await podLinks(pod.short)).toEqual(['lo']);
-    expect(records()).toEqual([]);
+    await eventually(async () => {
+      expect(await podLinks(pod.short)).toEqual(['lo']);
+      expect(records()).toEqual([]);
+    });
   });
 
   it('works first in a conflist before the reference portmap plugin', async () => {
@@ -241,7 +250,7 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
       server.stop();
       client.stop();
     }
-    expect(records()).toEqual([]);
+    await eventually(() => expect(records()).toEqual([]));
   });
 
   it('fails ADD of an existing attachment with code 100 and leaves the existing one alone', async () => {
@@ -257,6 +266,7 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
     expect({ veths: await hostVeths(), records: records() }).toEqual(before);
     expect((await plain.check({ containerId: pod.containerId, netns: pod.netns })).ok).toBe(true);
     expect((await plain.del({ containerId: pod.containerId, netns: pod.netns })).ok).toBe(true);
+    await eventually(() => expect(records()).toEqual([]));
   });
 
   it('fails ADD when the pod already has the interface, leaving no veth, address or allocation', async () => {
@@ -266,7 +276,7 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
     const outcome = await plain.add({ containerId: pod.containerId, netns: pod.netns });
     expect(outcome.output).toMatchObject({
       code: 100,
-      msg: 'interface eth0 already exists in ' + pod.netns,
+      msg: `interface eth0 already exists in ${pod.netns}`,
     });
     expect({ veths: await hostVeths(), records: records() }).toEqual(before);
   });
@@ -304,8 +314,10 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
       }),
     );
     expect([bare.exitCode, bare.stdout]).toEqual([0, '']);
-    expect(records()).toEqual([]);
-    expect(await hostVeths()).toEqual([]);
+    await eventually(async () => {
+      expect(records()).toEqual([]);
+      expect(await hostVeths()).toEqual([]);
+    });
   });
 
   it('CHECK passes after ADD and fails with code 101 once the pod lost its address', async () => {
@@ -319,6 +331,7 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
       details: expect.stringContaining('does not hold'),
     });
     await plain.del({ containerId: pod.containerId, netns: pod.netns });
+    await eventually(() => expect(records()).toEqual([]));
   });
 
   it('GC frees the addresses and veths of attachments the runtime no longer has', async () => {
@@ -330,9 +343,42 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
     const gc = await plain.gc([{ containerId: keep.containerId, ifname: 'eth0' }]);
     expect(gc.ok, JSON.stringify(gc.output)).toBe(true);
     expect(records()).toHaveLength(1);
+    expect(records()[0]).toMatch(/\.\d+$/);
     expect(await podLinks(lost.short)).toEqual(['lo']);
     expect((await plain.check({ containerId: keep.containerId, netns: keep.netns })).ok).toBe(true);
     await plain.del({ containerId: keep.containerId, netns: keep.netns });
+    await eventually(() => expect(records()).toEqual([]));
+  });
+
+  it('runs the same as the one-file plugin `pier cni install` writes', async () => {
+    const binDir = join(scope.dir, 'cni-bin');
+    const install = spawnSync(
+      process.execPath,
+      [join(PIER_BIN_DIR, 'pier.ts'), 'cni', 'install', '--bin-dir', binDir],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(install.status, install.stderr).toBe(0);
+    expect(readFileSync(join(binDir, 'pier-cni'), 'utf8')).toMatch(/^#!\/.*node\n'use strict';/);
+    const installed = createCniRuntime({
+      scope,
+      node: node.short,
+      conflist: {
+        cniVersion: '1.1.0',
+        name: 'pier',
+        plugins: [{ type: 'pier-cni', agentSocket: node.socket }],
+      },
+      cniPath: [binDir, '/usr/lib/cni'],
+    });
+    const pod = await newPod();
+    const added = await installed.add({ containerId: pod.containerId, netns: pod.netns });
+    expect(added.ok, JSON.stringify(added.output)).toBe(true);
+    expect((await installed.check({ containerId: pod.containerId, netns: pod.netns })).ok).toBe(
+      true,
+    );
+    expect((await installed.del({ containerId: pod.containerId, netns: pod.netns })).ok).toBe(true);
+    await eventually(() => expect(records()).toEqual([]));
   });
 
   // Bad requests, as the runtime could send them: the spec's code for each.

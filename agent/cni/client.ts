@@ -2,7 +2,7 @@
 //
 // A runtime starts the plugin for every pod start and stop, so its start-up
 // time is the plugin's latency. This module therefore imports only node:net
-// and two dependency-free modules, checks only what it must to answer
+// and the dependency-free wire.ts, checks only what it must to answer
 // honestly without the agent (CNI_COMMAND, that stdin is JSON, VERSION), and
 // passes everything else to the agent over its unix socket. All CNI logic,
 // validation included, lives in the agent (handler.ts).
@@ -12,11 +12,12 @@
 // nothing is ever half done by the client.
 
 import { connect } from 'node:net';
-import { LATEST_VERSION, SUPPORTED_VERSIONS } from './versions.ts';
 import {
   AGENT_SOCKET_KEY,
   CNI_ENV_KEYS,
   DEFAULT_AGENT_SOCKET,
+  LATEST_VERSION,
+  SUPPORTED_VERSIONS,
   type WireRequest,
   type WireResponse,
 } from './wire.ts';

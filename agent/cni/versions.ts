@@ -1,9 +1,10 @@
-// The CNI spec versions pier-cni speaks. Dependency-free: the thin client
-// (client.ts) imports it, and its start-up time is the plugin's latency.
+// The CNI spec versions pier-cni speaks (the list lives in wire.ts, which
+// the thin client shares), and how to compare them.
 
-export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+import { SUPPORTED_VERSIONS } from './wire.ts';
+
+export { LATEST_VERSION, SUPPORTED_VERSIONS } from './wire.ts';
 export type CniVersion = (typeof SUPPORTED_VERSIONS)[number];
-export const LATEST_VERSION: CniVersion = '1.1.0';
 
 export function isSupportedVersion(version: unknown): version is CniVersion {
   return typeof version === 'string' && (SUPPORTED_VERSIONS as readonly string[]).includes(version);

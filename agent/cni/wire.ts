@@ -1,6 +1,8 @@
 // What pier-cni and the agent say to each other over the agent's unix
 // socket: one request, one response, each a JSON document, the request
-// ended by half-closing the connection. Dependency-free (the client imports it).
+// ended by half-closing the connection; and the CNI versions they speak.
+// Dependency-free: the client imports it, and `pier cni install` joins the
+// two into the one-file plugin (plugin-file.ts).
 //
 // The client passes the runtime's request on as it got it (the CNI_*
 // variables and stdin) and prints the agent's answer as it gets it: all CNI
@@ -36,3 +38,7 @@ export const CNI_ENV_KEYS = [
 
 /** Requests larger than this are refused: a network configuration is a few KiB. */
 export const MAX_REQUEST_BYTES = 1 << 20;
+
+/** The CNI spec versions pier-cni speaks, oldest first. */
+export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+export const LATEST_VERSION = '1.1.0';

@@ -4,6 +4,9 @@
 // addresses survive agent restarts, and nothing here needs the Store, so
 // pods start while Redis is down.
 //
+// A DEL answers once the address is marked releasing (a third line in its
+// file) and frees it when the pod's interface is gone (bridge-pod-network.ts).
+//
 // Exclusive file creation (O_EXCL) is the claim, as in host-local; the
 // in-memory index makes the choice synchronous, so concurrent ADDs in one
 // agent never pick the same address, and the file makes it durable.
@@ -17,6 +20,8 @@ export interface PodAddress {
   readonly ip: number;
   readonly containerId: string;
   readonly ifname: string;
+  /** DEL has answered; the address is freed once the pod's interface is gone. */
+  readonly releasing?: boolean;
 }
 
 export interface PodIpam {
@@ -26,9 +31,18 @@ export interface PodIpam {
   allocate(containerId: string, ifname: string): Promise<{ ip: number; existing: boolean }>;
   /** Frees the attachment's address; the freed address, or undefined when it had none. */
   release(containerId: string, ifname: string): Promise<number | undefined>;
+  /**
+   * Detaches the address from its attachment but keeps it taken, on disk too,
+   * until freeAddress(): a DEL answers before the kernel has removed the pod's
+   * interface, and the address must not go to a new pod meanwhile.
+   */
+  markReleasing(containerId: string, ifname: string): Promise<PodAddress | undefined>;
+  /** Frees an address marked releasing. */
+  freeAddress(ip: number): Promise<void>;
   lookup(containerId: string, ifname: string): number | undefined;
+  /** Every taken address, releasing ones included. */
   list(): PodAddress[];
-  /** Frees every address whose attachment `keep` rejects; returns what it freed. */
+  /** Frees every address whose attachment `keep` rejects (releasing ones excepted); returns what it freed. */
   gc(keep: (containerId: string, ifname: string) => boolean): Promise<PodAddress[]>;
 }
 
@@ -40,6 +54,7 @@ export interface PodIpamOptions {
 
 const LAST_RESERVED = 'last_reserved_ip.0';
 const SEPARATOR = '\r\n';
+const RELEASING = 'releasing';
 
 const keyOf = (containerId: string, ifname: string) => `${containerId}/${ifname}`;
 
@@ -70,12 +85,20 @@ export async function createPodIpam(options: PodIpamOptions): Promise<PodIpam> {
       }
       const ip = parseIp(name);
       if (ip === undefined || ip < first || ip > last) continue;
-      const [containerId = '', ifname = 'eth0'] = (await readFile(join(dir, name), 'utf8'))
+      const [containerId = '', ifname = 'eth0', state = ''] = (
+        await readFile(join(dir, name), 'utf8')
+      )
         .trim()
         .split(SEPARATOR);
-      const record = { ip, containerId: containerId.trim(), ifname: ifname.trim() };
+      const releasing = state.trim() === RELEASING;
+      const record = {
+        ip,
+        containerId: containerId.trim(),
+        ifname: ifname.trim(),
+        ...(releasing ? { releasing } : {}),
+      };
       byIp.set(ip, record);
-      byKey.set(keyOf(record.containerId, record.ifname), ip);
+      if (!releasing) byKey.set(keyOf(record.containerId, record.ifname), ip);
     }
   } catch (error) {
     throw diskError(error);
@@ -133,7 +156,9 @@ export async function createPodIpam(options: PodIpamOptions): Promise<PodIpam> {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw diskError(error);
     }
     byIp.delete(record.ip);
-    byKey.delete(keyOf(record.containerId, record.ifname));
+    if (byKey.get(keyOf(record.containerId, record.ifname)) === record.ip) {
+      byKey.delete(keyOf(record.containerId, record.ifname));
+    }
   };
 
   return {
@@ -147,12 +172,34 @@ export async function createPodIpam(options: PodIpamOptions): Promise<PodIpam> {
       await releaseRecord(record);
       return record.ip;
     },
+    async markReleasing(containerId, ifname) {
+      const key = keyOf(containerId, ifname);
+      const ip = byKey.get(key);
+      const record = ip === undefined ? undefined : byIp.get(ip);
+      if (record === undefined) return undefined;
+      try {
+        await writeFile(
+          join(dir, formatIp(record.ip)),
+          `${containerId}${SEPARATOR}${ifname}${SEPARATOR}${RELEASING}`,
+        );
+      } catch (error) {
+        throw diskError(error);
+      }
+      const marked = { ...record, releasing: true };
+      byIp.set(record.ip, marked);
+      byKey.delete(key);
+      return marked;
+    },
+    async freeAddress(ip) {
+      const record = byIp.get(ip);
+      if (record?.releasing === true) await releaseRecord(record);
+    },
     lookup: (containerId, ifname) => byKey.get(keyOf(containerId, ifname)),
     list: () => [...byIp.values()].sort((a, b) => a.ip - b.ip),
     async gc(keep) {
       const freed: PodAddress[] = [];
       for (const record of [...byIp.values()]) {
-        if (keep(record.containerId, record.ifname)) continue;
+        if (record.releasing === true || keep(record.containerId, record.ifname)) continue;
         await releaseRecord(record);
         freed.push(record);
       }

@@ -290,6 +290,7 @@ export function createFakeNetlink(): FakeNetlink {
       namespaces.delete(path);
     },
     hasNetns: (path) => namespaces.has(path),
+    close() {},
     failNext(match, failure = 'other') {
       failures.push({ match, failure });
     },

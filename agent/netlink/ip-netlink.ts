@@ -1,9 +1,13 @@
 // The Netlink port on iproute2: changes go through `ip -batch -` and
-// `bridge -batch -` (one child process per batch, whatever its length),
-// reads through `ip -j`. No native addon: iproute2 is on every node.
+// `bridge -batch -`, reads through `ip -j`. No native addon: iproute2 is on
+// every node.
 //
-// Another namespace is entered by name when it lives in /var/run/netns
-// (`ip -n`, which needs no extra process), otherwise through `nsenter --net`.
+// Changes in the agent's own namespace go to one long-lived `ip -batch`
+// session (ip-session.ts), a line at a time, so they cost no process start;
+// changes in another namespace (a pod's) are one `ip -batch -` process per
+// batch, whatever its length. Another namespace is entered by name when it
+// lives in /var/run/netns (`ip -n`, no extra process), otherwise through
+// `nsenter --net`.
 
 import { AgentErrors } from '../errors.ts';
 import {
@@ -19,13 +23,16 @@ import {
   type RouteInfo,
 } from '../netlink.ts';
 import { runCommand } from '../run-command.ts';
-import { toBatches } from './ip-commands.ts';
+import { renderOp, toBatches } from './ip-commands.ts';
+import { createIpSession, type IpSession } from './ip-session.ts';
 
 export interface IpNetlinkOptions {
   ip?: string;
   bridge?: string;
   nsenter?: string;
   timeoutMs?: number;
+  /** Use a long-lived ip process for changes in the own namespace (default true). */
+  session?: boolean;
 }
 
 const NAMED_NETNS = /^\/(?:var\/)?run\/netns\/([A-Za-z0-9_.-]+)$/;
@@ -37,6 +44,29 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
     nsenter: options.nsenter ?? 'nsenter',
   };
   const timeoutMs = options.timeoutMs ?? 15_000;
+  let session: IpSession | undefined;
+
+  /** Own-namespace ip ops through the session, one at a time, stopping at the first failure. */
+  const applyInSession = async (ops: readonly LinkOp[], first: number, all: readonly LinkOp[]) => {
+    session ??= createIpSession(tools.ip, timeoutMs);
+    for (const [i, op] of ops.entries()) {
+      const { line } = renderOp(op);
+      let output: string;
+      try {
+        output = await session.run(line);
+      } catch (error) {
+        throw AgentErrors.COMMAND_FAILED(`ip -batch "${line}"`, (error as Error).message);
+      }
+      if (output === '') continue;
+      const detail = output.replace(/\n?Command failed -:\d+/, '').trim();
+      throw new NetlinkError(
+        `ip "${line}": ${detail}`,
+        classify(detail),
+        first + i,
+        all[first + i],
+      );
+    }
+  };
 
   const argvFor = (tool: 'ip' | 'bridge', args: string[], netns: string | undefined) => {
     if (netns === undefined) return [tools[tool], ...args];
@@ -82,6 +112,14 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
   return {
     async apply(ops: readonly LinkOp[], { netns }: NetnsOption = {}) {
       for (const batch of toBatches(ops)) {
+        if (batch.tool === 'ip' && netns === undefined && options.session !== false) {
+          await applyInSession(
+            ops.slice(batch.first, batch.first + batch.lines.length),
+            batch.first,
+            ops,
+          );
+          continue;
+        }
         const result = await run(batch.tool, ['-batch', '-'], netns, `${batch.lines.join('\n')}\n`);
         if (result.code === 0) continue;
         const stderr = result.stderr.trim();
@@ -98,6 +136,11 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
           opIndex === undefined ? undefined : ops[opIndex],
         );
       }
+    },
+
+    close() {
+      session?.close();
+      session = undefined;
     },
 
     async links({ netns }: NetnsOption = {}) {

@@ -9,9 +9,15 @@
 //          link set dev pier<hash> type bridge_slave hairpin on
 //   pod:   link set dev lo up; addr add 10.244.1.5/24 dev eth0;
 //          link set dev eth0 up; route replace default via 10.244.1.1 dev eth0
-// and a DEL is one (`link del pier<hash>` takes the pod end with it) plus
-// freeing the address file. An ADD that fails midway undoes what it did,
-// so it leaves no veth, address or allocation behind.
+// An ADD that fails midway undoes what it did, so it leaves no veth, address
+// or allocation behind.
+//
+// A DEL answers as soon as its address is marked releasing on disk; the
+// kernel work (`link del pier<hash>`, which takes the pod end with it and
+// waits out an RCU grace period, tens of milliseconds) and freeing the
+// address follow in the background. The address stays taken until the
+// interface is gone, an ADD of the same attachment waits for it, and an
+// agent that dies meanwhile finishes the job when it starts again.
 
 import { access } from 'node:fs/promises';
 import { isPierError } from '../../src/errors.ts';
@@ -85,6 +91,40 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
     }
   };
 
+  // ---- deferred teardown ----------------------------------------------
+  const teardowns = new Map<string, Promise<void>>();
+
+  const teardown = (host: string, ip: number | undefined): Promise<void> => {
+    const previous = teardowns.get(host) ?? Promise.resolve();
+    const work = previous.then(async () => {
+      try {
+        await deleteHostVeth(host);
+        if (ip !== undefined) await options.node()?.ipam.freeAddress(ip);
+      } catch (error) {
+        // The address stays marked releasing; the next settle() tries again.
+        logger.error(
+          { err: error, hostVeth: host },
+          'tearing down a deleted pod failed; retrying later',
+        );
+      }
+    });
+    teardowns.set(host, work);
+    void work.finally(() => {
+      if (teardowns.get(host) === work) teardowns.delete(host);
+    });
+    return work;
+  };
+
+  const settle = async () => {
+    const node = options.node();
+    for (const record of node?.ipam.list() ?? []) {
+      if (record.releasing !== true) continue;
+      const host = hostVethName(record.containerId, record.ifname);
+      if (!teardowns.has(host)) void teardown(host, record.ip);
+    }
+    while (teardowns.size > 0) await Promise.all([...teardowns.values()]);
+  };
+
   const attach = async (request: AttachRequest): Promise<AttachResult> => {
     const { containerId, ifname, netns } = request;
     const node = ready();
@@ -94,6 +134,9 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
         `the network namespace ${netns} does not exist`,
       );
     }
+    const host = hostVethName(containerId, ifname);
+    // The same attachment deleted a moment ago: its interface must be gone first.
+    await teardowns.get(host);
     const { ipam, mtu } = node;
     let allocation: { ip: number; existing: boolean };
     try {
@@ -104,7 +147,6 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
       }
       throw new CniError(CniCodes.IO_FAILURE, (error as Error).message);
     }
-    const host = hostVethName(containerId, ifname);
     const address = `${formatIp(allocation.ip)}/${ipam.subnet.prefix}`;
     const gateway = formatIp(ipam.gateway);
     const hostMac = macFromIp(HOST_MAC_PREFIX, allocation.ip);
@@ -205,25 +247,15 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
 
   const detach = async (request: DetachRequest) => {
     const host = hostVethName(request.containerId, request.ifname);
+    let record: { ip: number } | undefined;
     try {
-      await deleteHostVeth(host);
-    } catch (error) {
-      throw new CniError(
-        CniCodes.TRY_AGAIN_LATER,
-        `removing ${host} failed; the address stays allocated until a DEL succeeds`,
-        (error as Error).message,
-      );
-    }
-    const node = options.node();
-    if (node === undefined) {
-      // No subnet yet (an agent that has not started up): nothing to free.
-      return;
-    }
-    try {
-      await node.ipam.release(request.containerId, request.ifname);
+      record = await options.node()?.ipam.markReleasing(request.containerId, request.ifname);
     } catch (error) {
       throw new CniError(CniCodes.IO_FAILURE, (error as Error).message);
     }
+    // Without a record (a second DEL, an agent without a subnet yet) the
+    // interface may still exist: remove it all the same.
+    void teardown(host, record?.ip);
   };
 
   const check = async (request: CheckRequest) => {
@@ -298,5 +330,5 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
     }
   };
 
-  return { attach, detach, check, gc, status: options.status };
+  return { attach, detach, check, gc, settle, status: options.status };
 }

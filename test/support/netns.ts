@@ -239,3 +239,20 @@ export function createNetnsScope(tag: string): NetnsScope {
   liveScopes.add(scope);
   return scope;
 }
+
+/** Retries an assertion until it passes or the time is up (then throws its last failure). */
+export async function eventually(
+  check: () => Promise<void> | void,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

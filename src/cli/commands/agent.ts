@@ -186,9 +186,11 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   const store = createStore(config.store.url, { cluster: config.store.cluster, logger });
   lifecycle.onShutdown('store', () => store.close());
+  const netlink = createIpNetlink();
+  lifecycle.onShutdown('netlink', () => netlink.close());
   const agent = createNodeAgent(agentSettings, netConf, {
     store,
-    netlink: createIpNetlink(),
+    netlink,
     nftables: createNftables(),
     logger,
     observeCni: (command, ok, s) =>

@@ -5,10 +5,11 @@
 // the node agent, the agent's answer is printed. This path works, but loads
 // the CLI first; runtimes should run bin/pier-cni, which starts faster.
 //
-// `pier cni install --bin-dir /opt/cni/bin` puts that executable in the
-// runtime's plugin directory (as flannel's and Calico's installers do): a
-// symbolic link named `pier-cni`, or with --copy a small launcher with this
-// Node.js's absolute path, for runtimes whose PATH has no Node.js 24.
+// `pier cni install --bin-dir /opt/cni/bin` puts the plugin in the runtime's
+// plugin directory (as flannel's and Calico's installers do): one plain
+// CommonJS file (agent/cni/plugin-file.ts) with this Node.js's absolute path
+// in its shebang, the fastest form to start; or, with --link, a symbolic link
+// to bin/pier-cni.
 
 import type { CommandContext, OptionSpec } from '../command.ts';
 import { ExitCode } from '../command.ts';
@@ -28,9 +29,9 @@ export const options: readonly OptionSpec[] = [
     description: 'install: the CNI bin directory (e.g. /opt/cni/bin)',
   },
   {
-    name: 'copy',
+    name: 'link',
     type: 'boolean',
-    description: 'install: write a launcher with absolute paths instead of a symbolic link',
+    description: 'install: a symbolic link to bin/pier-cni instead of the one-file plugin',
   },
 ];
 export const args = [
@@ -74,30 +75,14 @@ async function install(ctx: CommandContext): Promise<number> {
   const temp = `${target}.${process.pid}.tmp`;
   await mkdir(binDir, { recursive: true });
   await rm(temp, { force: true });
-  if (ctx.options.copy === true) {
-    // Outside a package.json, an extensionless file is CommonJS: hence require().
-    const client = join(repo, 'agent/cni/client.ts');
-    await writeFile(
-      temp,
-      [
-        `#!${process.execPath}`,
-        '// pier-cni launcher written by `pier cni install --copy`; see bin/pier-cni.',
-        `require('node:module').enableCompileCache(process.env.PIER_CNI_COMPILE_CACHE || '/var/cache/pier/cni-compile-cache');`,
-        `import(${JSON.stringify(client)}).then(async ({ runClient }) => {`,
-        `  let stdin = '';`,
-        `  try { stdin = require('node:fs').readFileSync(0, 'utf8'); } catch {}`,
-        '  const response = await runClient({ env: process.env, stdin });',
-        `  require('node:fs').writeSync(1, response.stdout);`,
-        '  process.exitCode = response.exitCode;',
-        '});',
-        '',
-      ].join('\n'),
-    );
-    await chmod(temp, 0o755);
-  } else {
+  if (ctx.options.link === true) {
     await symlink(source, temp);
+  } else {
+    const { renderPluginFile } = await import('../../../agent/cni/plugin-file.ts');
+    await writeFile(temp, await renderPluginFile({ node: process.execPath }));
+    await chmod(temp, 0o755);
   }
   await rename(temp, target);
-  ctx.stdout.write(`installed ${target}${ctx.options.copy === true ? '' : ` -> ${source}`}\n`);
+  ctx.stdout.write(`installed ${target}${ctx.options.link === true ? ` -> ${source}` : ''}\n`);
   return ExitCode.ok;
 }
