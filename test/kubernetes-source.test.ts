@@ -131,7 +131,7 @@ function sourceCases(makeStore: StoreFactory): void {
     options: {
       gatewayApi?: boolean;
       fixtures?: boolean;
-      before?: (store: Store) => Promise<void>;
+      before?: (store: Store, api: FakeApiServer) => Promise<void>;
     } = {},
     sourceOptions: Partial<KubernetesSourceOptions> = {},
   ) {
@@ -143,7 +143,7 @@ function sourceCases(makeStore: StoreFactory): void {
       }
     }
     store = await makeStore();
-    await options.before?.(store);
+    await options.before?.(store, api);
     const { logger, lines } = collectingLogger();
     const source = createKubernetesSource({
       store,
@@ -420,6 +420,25 @@ function sourceCases(makeStore: StoreFactory): void {
     expect(
       lines.some((l) => l.code === 'PIER_KUBERNETES_OWNED_ELSEWHERE' && l.name === 'web'),
     ).toBe(true);
+  });
+
+  it('logs and retries a kind it may not read (403) while the rest flows and the process is ready', async () => {
+    const { store, source, lines } = await setup({
+      before: async (_store, fake) => fake.failNext(1_000_000, 403, '/nodes'),
+    });
+    await converged(
+      store,
+      FIXTURE_KEYS.filter((k) => k !== 'Node node-1'),
+      'everything but Nodes',
+    );
+    await until(() => source.ready(), 'readiness');
+    expect(source.status().synced).toBe(false);
+    const nodes = source.status().resources.find((r) => r.kind === Kinds.Node);
+    expect(nodes).toMatchObject({ state: 'retrying', synced: false, attempted: true });
+    expect(nodes?.lastError).toContain('403');
+    const warnings = lines.filter((l) => l.level === 'warn' && l.kind === Kinds.Node);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ status: 403, msg: 'list failed; retrying' });
   });
 
   it('reads only the namespaces it is given, and Pods by field selector', async () => {

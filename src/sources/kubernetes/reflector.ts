@@ -67,6 +67,8 @@ export interface ReflectorStatus {
   watches: number;
   /** The first list (or the finding that the kind is not served) is done. */
   synced: boolean;
+  /** The first list was tried, whatever came of it (for readiness: a 403 must not hold it forever). */
+  attempted: boolean;
   lastError?: string;
 }
 
@@ -119,6 +121,7 @@ export function createReflector(options: ReflectorOptions): Reflector {
     lists: 0,
     watches: 0,
     synced: false,
+    attempted: false,
   };
   /** key -> the resourceVersion whose problems were logged, so each bad version is reported once. */
   const reportedInvalid = new Map<string, string>();
@@ -238,6 +241,7 @@ export function createReflector(options: ReflectorOptions): Reflector {
       let version = resource.versions[0] ?? 'v1';
       let backoff = initialBackoff;
       const wait = async (what: string, error: unknown) => {
+        status.attempted = true;
         const ms = jitter(backoff);
         failed(what, error, ms);
         status.state = 'retrying';
@@ -261,6 +265,7 @@ export function createReflector(options: ReflectorOptions): Reflector {
               missing = true;
               status.state = 'not-installed';
               status.synced = true;
+              status.attempted = true;
               await sleep(jitter(notInstalledRetryMs), signal);
               continue;
             }
@@ -278,6 +283,7 @@ export function createReflector(options: ReflectorOptions): Reflector {
           status.resourceVersion = resourceVersion;
           status.lists++;
           status.synced = true;
+          status.attempted = true;
           recovered('list');
           backoff = initialBackoff;
           logger.debug(
@@ -319,7 +325,10 @@ export function createReflector(options: ReflectorOptions): Reflector {
             if (type === 'ADDED' || type === 'MODIFIED') sink.upsert(prepare(object, version));
             else if (type === 'DELETED') {
               const ref = rawRef(object, resource);
-              if (ref !== undefined) sink.remove(ref);
+              if (ref !== undefined) {
+                reportedInvalid.delete(refKey(ref));
+                sink.remove(ref);
+              }
             }
             const next = rawResourceVersion(object);
             if (next !== '') resourceVersion = next;

@@ -87,12 +87,12 @@ export interface KubernetesSourceStatus {
 }
 
 export interface KubernetesSource {
-  /** Connects the client (throws NO_CONFIG / BAD_CONFIG) and stands for election. */
+  /** Creates the client (throws NO_CONFIG / BAD_CONFIG) and stands for election; does not wait to lead. */
   start(): Promise<void>;
   /** Stops reading; a leader waits for its last write and releases the lease. */
   close(): Promise<void>;
   status(): KubernetesSourceStatus;
-  /** For readiness: standing by, or leading and synced. */
+  /** For readiness: standing by, or leading with every kind tried once and written. */
   ready(): boolean;
 }
 
@@ -214,7 +214,6 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
   let closed = false;
   let term: { writer: StoreWriter; reflectors: Reflector[] } | undefined;
   let lastWrites: WriterStats | undefined;
-  /** Readiness latches once per term: a busy writer later on is not unreadiness. */
   let termSynced = false;
 
   const lead = async (signal: AbortSignal) => {
@@ -306,9 +305,18 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
     status,
 
     ready() {
-      const s = status();
-      if (s.role === 'leader' && s.synced) termSynced = true;
-      return s.role === 'follower' || (s.role === 'leader' && termSynced);
+      const role = status().role;
+      if (role === 'follower') return true;
+      const current = term;
+      if (role !== 'leader' || current === undefined) return false;
+      // Latched per term: ready once every kind was tried (listed, found missing, or
+      // failed: a 403 is for the logs, not a reason to take the process out) and
+      // written; a busy writer later on is not unreadiness.
+      if (!termSynced) {
+        termSynced =
+          current.reflectors.every((r) => r.status().attempted) && current.writer.isIdle();
+      }
+      return termSynced;
     },
   };
 }
