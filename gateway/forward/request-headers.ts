@@ -213,7 +213,8 @@ export function scanRequestHeaders(
         scan.forwarded = join(scan.forwarded, value, ', ');
         break;
       case TRACEPARENT:
-        if (scan.traceparent === undefined) scan.traceparent = value;
+        // '' counts as absent: forward()'s state starts with '' (a string field of its result).
+        if (scan.traceparent === undefined || scan.traceparent === '') scan.traceparent = value;
         break;
       case TRACESTATE:
         scan.tracestate = join(scan.tracestate, value, ',');
