@@ -25,4 +25,12 @@ export const benchmarks: BenchmarkEntry[] = [
       return (options, io) => runBenchmark(gatewayBenchmark, options, io);
     },
   },
+  {
+    name: 'dns',
+    summary: 'Cluster DNS: Pier vs knotd and unbound, cluster and cached names (dnsperf)',
+    async load() {
+      const { runDnsBenchmark } = await import('./dns/bench.ts');
+      return runDnsBenchmark;
+    },
+  },
 ];
