@@ -20,6 +20,7 @@ import type { Store } from '../src/store.ts';
 import {
   type FakeApiServer,
   type FakeObject,
+  selfSignedCertificate,
   startFakeApiServer,
 } from './support/fake-apiserver.ts';
 import { CLUSTER_FIXTURES, FIXTURE_KEYS } from './support/fake-apiserver-fixtures.ts';
@@ -467,6 +468,56 @@ function sourceCases(makeStore: StoreFactory): void {
 
 describe('kubernetes source on the memory Store', () => {
   sourceCases(async () => createMemoryStore());
+});
+
+describe('kubernetes source over TLS', () => {
+  it("checks the server's certificate against the kubeconfig's CA", async () => {
+    const tls = selfSignedCertificate();
+    const api = await startFakeApiServer({ tls });
+    const stores: Store[] = [];
+    const sources: KubernetesSource[] = [];
+    try {
+      api.create(service('shop', 'web'));
+      const { logger, lines } = collectingLogger();
+      const start = async (kubeconfig: string) => {
+        const store = createMemoryStore();
+        const source = createKubernetesSource({
+          store,
+          logger,
+          kubeconfig,
+          kinds: [Kinds.Service],
+          leaseMs: 3000,
+          renewMs: 500,
+          backoff: { initialMs: 50, maxMs: 200 },
+        });
+        stores.push(store);
+        sources.push(source);
+        await source.start();
+        return { store, source };
+      };
+
+      const trusted = await start(api.kubeconfig);
+      await until(() => trusted.source.status().synced, 'the source to sync over TLS');
+      expect(await ownedKeys(trusted.store)).toEqual(['Service shop/web']);
+      expect(trusted.source.status().server).toMatch(/^https:\/\/127\.0\.0\.1:/);
+
+      // A kubeconfig that trusts another CA: nothing is read, and the log says why.
+      const untrusted = await start(
+        api.kubeconfigFor('pier-test-token', selfSignedCertificate().cert),
+      );
+      await until(
+        () => lines.some((l) => l.code === 'PIER_KUBERNETES_UNREACHABLE' && l.level === 'warn'),
+        'the certificate error to be logged',
+      );
+      const error = lines.find((l) => l.code === 'PIER_KUBERNETES_UNREACHABLE')!;
+      expect(JSON.stringify(error)).toMatch(/certificate|self.signed/i);
+      expect(await ownedKeys(untrusted.store)).toEqual([]);
+    } finally {
+      for (const source of sources) await source.close();
+      for (const store of stores) await store.close();
+      await api.close();
+    }
+  });
 });
 
 let clusters = 0;

@@ -28,9 +28,11 @@
 // stop and start the server (same port, same data), install and uninstall a
 // CRD group, see every request.
 
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,6 +249,51 @@ export interface FakeApiServerOptions {
   bookmarkIntervalMs?: number;
   /** The first resourceVersion. Default 1000, so it is never mistaken for a Store revision. */
   firstResourceVersion?: number;
+  /** Serve HTTPS with this key and certificate (see selfSignedCertificate); kubeconfigs carry the certificate as CA. */
+  tls?: { key: string; cert: string };
+}
+
+/**
+ * A throwaway key and self-signed certificate for 127.0.0.1, made with
+ * openssl (PEM text). Throws, naming openssl, when it is not installed.
+ */
+export function selfSignedCertificate(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pier-fake-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=fake-apiserver',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    };
+  } catch (error) {
+    throw new Error(
+      `openssl could not make a test certificate (Debian: apt-get install openssl): ${(error as Error).message}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface FakeApiServer {
@@ -254,8 +301,8 @@ export interface FakeApiServer {
   readonly port: number;
   /** A kubeconfig for the first token. */
   readonly kubeconfig: string;
-  /** Writes a kubeconfig with this token (accepted from now on); returns its path. */
-  kubeconfigFor(token: string): string;
+  /** Writes a kubeconfig with this token (accepted from now on); returns its path. With TLS, `ca` replaces the CA. */
+  kubeconfigFor(token: string, ca?: string): string;
   /** The current resourceVersion. */
   readonly resourceVersion: number;
   readonly requests: readonly RecordedRequest[];
@@ -410,6 +457,8 @@ export async function startFakeApiServer(
   const firstToken = [...tokens][0] ?? 'pier-test-token';
   tokens.add(firstToken);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 0;
+  const tls = options.tls;
+  const scheme = tls === undefined ? 'http' : 'https';
   const installed = new Set<string>(['', 'discovery.k8s.io', 'networking.k8s.io']);
   if (options.gatewayApi ?? true) installed.add(GW);
 
@@ -872,8 +921,8 @@ export async function startFakeApiServer(
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
-      const s = createServer(handle);
-      s.on('connection', (socket) => {
+      const s = tls === undefined ? createServer(handle) : createTlsServer(tls, handle);
+      s.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
       });
@@ -896,9 +945,17 @@ export async function startFakeApiServer(
     await closed;
   };
 
-  const writeKubeconfig = (token: string) => {
+  const writeKubeconfig = (token: string, ca?: string) => {
     tokens.add(token);
-    const path = join(dir, `kubeconfig-${token.replace(/[^A-Za-z0-9_-]/g, '_')}.yaml`);
+    const path = join(
+      dir,
+      `kubeconfig-${token.replace(/[^A-Za-z0-9_-]/g, '_')}${ca === undefined ? '' : '-ca'}.yaml`,
+    );
+    const trust =
+      tls === undefined
+        ? // Plain HTTP: client-node refuses http:// unless TLS checks are off.
+          ['      insecure-skip-tls-verify: true']
+        : [`      certificate-authority-data: ${Buffer.from(ca ?? tls.cert).toString('base64')}`];
     writeFileSync(
       path,
       [
@@ -907,9 +964,8 @@ export async function startFakeApiServer(
         'clusters:',
         '  - name: fake',
         '    cluster:',
-        `      server: http://127.0.0.1:${port}`,
-        // Plain HTTP: client-node refuses http:// unless TLS checks are off.
-        '      insecure-skip-tls-verify: true',
+        `      server: ${scheme}://127.0.0.1:${port}`,
+        ...trust,
         'users:',
         '  - name: fake',
         '    user:',
@@ -931,7 +987,7 @@ export async function startFakeApiServer(
 
   return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `${scheme}://127.0.0.1:${port}`;
     },
     get port() {
       return port;
