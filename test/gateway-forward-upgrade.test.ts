@@ -18,6 +18,7 @@ import {
   listen,
   planOf,
   rawConnection,
+  sleep,
   startGateway,
   trackSockets,
   upstreamOf,
@@ -284,5 +285,19 @@ describe('forwardUpgrade()', () => {
     conn.socket.destroy();
     await eventually(() => echo.sockets.size === 0);
     await eventually(() => upstream.status()[0]?.active === 0);
+  });
+  it('keeps a tunnel open when its endpoint is removed from the set', async () => {
+    cleanup = new Cleanup();
+    const echo = await startEcho(cleanup);
+    const { upstream, port } = await gateway([echo.endpoint]);
+    const ws = await openWebSocket(`ws://127.0.0.1:${port}/chat`);
+    cleanup.add(() => ws.close());
+    upstream.setEndpoints([]);
+    await sleep(50);
+    const reply = nextMessage(ws);
+    ws.send('still here');
+    expect(await reply).toBe('still here');
+    ws.close();
+    await eventually(() => echo.sockets.size === 0);
   });
 });
