@@ -326,7 +326,12 @@ export function createFakeNetlink(): FakeNetlink {
       const ns = nsOf(netns);
       const own = ns.routes.filter((r) => proto === undefined || r.proto === proto);
       const all = proto === undefined ? [...connected(ns), ...own] : own;
-      return copy(all).map(({ proto: _proto, ...route }) => route);
+      // The kernel lists the main table in address order.
+      const key = (r: RouteInfo) =>
+        r.dst === 'default' ? -1 : (parseIp(r.dst.split('/')[0] as string) ?? 0);
+      return copy(all)
+        .sort((a, b) => key(a) - key(b))
+        .map(({ proto: _proto, ...route }) => route);
     },
     async neighbours(dev, { netns }: NetnsOption = {}) {
       const ns = nsOf(netns);

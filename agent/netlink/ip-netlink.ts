@@ -33,6 +33,11 @@ export interface IpNetlinkOptions {
   timeoutMs?: number;
   /** Use a long-lived ip process for changes in the own namespace (default true). */
   session?: boolean;
+  /**
+   * The namespace (a path) to treat as the agent's own: tests run the real
+   * port against a namespace they made, never the host's.
+   */
+  ownNetns?: string;
 }
 
 const NAMED_NETNS = /^\/(?:var\/)?run\/netns\/([A-Za-z0-9_.-]+)$/;
@@ -48,7 +53,7 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
 
   /** Own-namespace ip ops through the session, one at a time, stopping at the first failure. */
   const applyInSession = async (ops: readonly LinkOp[], first: number, all: readonly LinkOp[]) => {
-    session ??= createIpSession(tools.ip, timeoutMs);
+    session ??= createIpSession(argvFor('ip', [], undefined), timeoutMs);
     for (const [i, op] of ops.entries()) {
       const { line } = renderOp(op);
       let output: string;
@@ -68,7 +73,8 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
     }
   };
 
-  const argvFor = (tool: 'ip' | 'bridge', args: string[], netns: string | undefined) => {
+  const argvFor = (tool: 'ip' | 'bridge', args: string[], given: string | undefined) => {
+    const netns = given ?? options.ownNetns;
     if (netns === undefined) return [tools[tool], ...args];
     const named = NAMED_NETNS.exec(netns);
     if (named !== null) return [tools[tool], '-n', named[1] as string, ...args];

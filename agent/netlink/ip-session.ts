@@ -23,7 +23,11 @@ export interface IpSession {
 const SENTINEL = 'link show dev lo';
 const SENTINEL_OUTPUT = /^1: lo: /;
 
-export function createIpSession(ip = 'ip', timeoutMs = 15_000): IpSession {
+/** `command`: how to start ip (`['ip']`, or `['ip', '-n', 'ns1']`); the session adds its flags. */
+export function createIpSession(
+  command: readonly string[] = ['ip'],
+  timeoutMs = 15_000,
+): IpSession {
   let child: ChildProcess | undefined;
   let buffer = '';
   let pending:
@@ -32,7 +36,7 @@ export function createIpSession(ip = 'ip', timeoutMs = 15_000): IpSession {
   let queue = Promise.resolve();
 
   const start = () => {
-    const proc = spawn('sh', ['-c', 'exec "$0" -o -force -batch - 2>&1', ip], {
+    const proc = spawn('sh', ['-c', 'exec "$@" -o -force -batch - 2>&1', 'sh', ...command], {
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     proc.stdout?.setEncoding('utf8');

@@ -11,14 +11,18 @@ export interface NftOptions {
   nft?: string;
   nsenter?: string;
   timeoutMs?: number;
+  /** The namespace (a path) to treat as the agent's own: tests use one they made. */
+  ownNetns?: string;
 }
 
 export function createNftables(options: NftOptions = {}): Nftables {
   const nft = options.nft ?? 'nft';
   const nsenter = options.nsenter ?? 'nsenter';
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const argv = (args: string[], netns: string | undefined) =>
-    netns === undefined ? [nft, ...args] : [nsenter, `--net=${netns}`, nft, ...args];
+  const argv = (args: string[], given: string | undefined) => {
+    const netns = given ?? options.ownNetns;
+    return netns === undefined ? [nft, ...args] : [nsenter, `--net=${netns}`, nft, ...args];
+  };
 
   const run = async (args: string[], netns: string | undefined, input?: string) => {
     const command = argv(args, netns);
