@@ -53,8 +53,8 @@ describe('createKubernetesSource options', () => {
     [
       'a renew period too long for the lease',
       { leaseMs: 3000, renewMs: 2500 },
-      'renewMs',
-      KubernetesErrors.codes.LEADER_BAD_OPTION,
+      'kubernetes.renewSeconds',
+      KubernetesErrors.codes.BAD_OPTION,
     ],
   ])('refuses %s', (_what, options, option, code) => {
     try {

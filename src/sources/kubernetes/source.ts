@@ -199,11 +199,19 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
   }
   const plans = planReflectors(kinds, namespaces, options.fieldSelectors);
   const identity = options.identity ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  const leaseMs = options.leaseMs ?? 15_000;
+  const renewMs = options.renewMs ?? 2_000;
+  if (renewMs >= (leaseMs * 2) / 3) {
+    throw KubernetesErrors.BAD_OPTION(
+      'renewMs',
+      `a renewal every ${renewMs} ms must come well within the ${leaseMs} ms lease: under two thirds of it (settings: kubernetes.renewSeconds under two thirds of kubernetes.leaseSeconds)`,
+    );
+  }
   const elector = createLeaderElector(store, {
     name: LEASE_NAME,
     identity,
-    leaseMs: options.leaseMs ?? 15_000,
-    renewMs: options.renewMs ?? 2_000,
+    leaseMs,
+    renewMs,
     logger,
   });
   const reporter = createInstallReporter(logger);
