@@ -20,7 +20,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'gateway',
-    summary: 'Run the edge gateway (not built yet)',
+    summary: 'Run the edge gateway: listeners, routes, upstreams (N workers)',
     load: () => import('./commands/gateway.ts'),
   },
   {

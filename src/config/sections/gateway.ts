@@ -24,9 +24,9 @@ export const gateway = section(
         'Worker processes sharing the listening ports (SO_REUSEPORT), each with its own Store watch; 0: one per core; 1: serve in the `pier gateway` process itself.',
     }),
     shutdownGraceMs: setting(ms(600_000), {
-      default: 10_000,
+      default: 8_000,
       description:
-        'On SIGTERM (and when a port is removed): how long requests in flight and open WebSockets may take before they are cut.',
+        'On SIGTERM (and when a port is removed): how long requests in flight and open WebSockets may take before they are cut. `pier gateway` and `pier start` cap it at 8500 (their shutdown has 10 s in all).',
     }),
     controllerName: setting(z.string().min(1).max(253), {
       default: 'pier.dev/gateway',
