@@ -46,7 +46,7 @@ interface ResponseSink {
   end(chunk?: Buffer): unknown;
   addTrailers(trailers: Record<string, string | string[] | undefined>): void;
   destroy(error?: Error): unknown;
-  once(event: 'drain' | 'close', listener: (this: InboundResponse) => void): unknown;
+  on(event: 'drain' | 'close', listener: (this: InboundResponse) => void): unknown;
 }
 
 const kCall = Symbol('pier.forward.call');
@@ -143,6 +143,7 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
   /** The response to the client is over (ended, cut or the client left). */
   done = false;
   drainWaiting = false;
+  drainListening = false;
   requestTimer: NodeJS.Timeout | undefined = undefined;
   attemptTimer: NodeJS.Timeout | undefined = undefined;
   retryTimer: NodeJS.Timeout | undefined = undefined;
@@ -170,7 +171,8 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
   start(plan: ForwardPlan): void {
     const { req, res, policy } = this;
     (res as unknown as CallCarrier)[kCall] = this;
-    res.once('close', onResponseClose);
+    // 'close' comes once per response: on() spares the wrapper once() makes.
+    res.on('close', onResponseClose);
 
     const headers = this.headers;
     scanRequestHeaders(req.rawHeaders, policy.requestRules, headers, this);
@@ -341,14 +343,17 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
     this.bytesSent += chunk.length;
     if (!this.res.write(chunk)) {
       controller.pause();
-      if (!this.drainWaiting) {
-        this.drainWaiting = true;
-        this.res.once('drain', onResponseDrain);
+      this.drainWaiting = true;
+      if (!this.drainListening) {
+        // One listener for the whole response, however often it fills up.
+        this.drainListening = true;
+        this.res.on('drain', onResponseDrain);
       }
     }
   }
 
   onDrain(): void {
+    if (!this.drainWaiting) return;
     this.drainWaiting = false;
     this.controller?.resume();
   }
