@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       ['pier forward()', await startGateway({ endpoints })],
     ];
     const best = new Map<string, { rps: number; p99: string; errors: string }>();
-    for (const [name, port] of peers) await wrk(port, 1); // warm-up: JIT, connections
+    for (const [, port] of peers) await wrk(port, 1); // warm-up: JIT, connections
     for (let round = 0; round < rounds; round++) {
       for (const [name, port] of peers) {
         const r = await wrk(port, seconds);
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       }
     }
     const naive = best.get('naive undici Pool proxy')!.rps;
-    console.log(`| ${['peer', 'req/s (best of ' + rounds + ')', 'p99', 'vs naive'].join(' | ')} |`);
+    console.log(`| ${['peer', `req/s (best of ${rounds})`, 'p99', 'vs naive'].join(' | ')} |`);
     console.log('| --- | --- | --- | --- |');
     for (const [name] of peers) {
       const r = best.get(name)!;

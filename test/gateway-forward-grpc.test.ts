@@ -71,7 +71,7 @@ async function startGrpcBackend(cleanup: Cleanup): Promise<GrpcBackend> {
   server.on('stream', (stream, headers) => {
     calls.push(headers);
     const path = String(headers[':path']);
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     const received: string[] = [];
     const respond = () => {
       if (!stream.headersSent) {
@@ -210,7 +210,7 @@ describe.skipIf(skipFor(missing))('gRPC through forward() over h2c', () => {
       'content-type': 'application/grpc',
       te: 'trailers',
     });
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     const replies: string[] = [];
     let wake: (() => void) | undefined;
     stream.on('data', (chunk: Buffer) => {
