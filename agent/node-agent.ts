@@ -302,7 +302,6 @@ export function createNodeAgent(
         ? 'node subnet leased'
         : 'running on the subnet from subnet.env until the Store answers',
     );
-    await ensureFirewall();
     // DELs the previous agent answered but did not finish.
     void podNetwork.settle();
   };
@@ -355,7 +354,7 @@ export function createNodeAgent(
   let syncAgain = false;
 
   const readPeers = (): NodeEndpoint[] => {
-    if (informer === undefined || underlay === undefined) return peers;
+    if (informer === undefined || underlay === undefined || !informer.hasSynced()) return peers;
     const t = now();
     const out: NodeEndpoint[] = [];
     let nextExpiry = Number.POSITIVE_INFINITY;
@@ -398,6 +397,11 @@ export function createNodeAgent(
   const syncOnce = async () => {
     const me = self();
     if (me === undefined) return;
+    await ensureBridge(me.subnet);
+    await podNetwork.settle();
+    // Until the leases are known, what the kernel holds is the best guess:
+    // planning from nothing would remove every route to the other nodes.
+    if (informer === undefined || !informer.hasSynced()) return;
     peers = readPeers();
     const observed = await backend.observe(netlink, me);
     const ops = backend.plan(me, peers, observed);
@@ -405,9 +409,7 @@ export function createNodeAgent(
       await applyTolerant(ops, `${backend.type} routes`);
       logger.info({ changes: ops.length, peers: peers.length }, `${backend.type} routes updated`);
     }
-    await ensureBridge(me.subnet);
     await ensureFirewall();
-    await podNetwork.settle();
     syncs++;
   };
 
@@ -479,6 +481,10 @@ export function createNodeAgent(
       now,
     });
 
+    informer = createInformer(store, { kinds: [Kinds.SubnetLease], logger });
+    informer.subscribe(() => requestSync());
+    informer.start();
+
     server = createCniServer({
       path: settings.socket,
       handler: createCniHandler({
@@ -490,16 +496,13 @@ export function createNodeAgent(
     });
     await server.listen();
 
-    const acquiring = acquireUntilDone();
-    let lease: Lease | undefined;
-    if (previous === undefined) {
-      lease = await acquiring;
-    } else {
-      const deadline = new Promise<undefined>((resolve) =>
+    const storeWait = () =>
+      new Promise<undefined>((resolve) =>
         later(settings.storeWaitSeconds * 1000, () => resolve(undefined)),
       );
-      lease = await Promise.race([acquiring, deadline]);
-    }
+    const acquiring = acquireUntilDone();
+    const lease =
+      previous === undefined ? await acquiring : await Promise.race([acquiring, storeWait()]);
     if (lease === undefined && previous !== undefined) {
       await activate(previous, 'provisional');
       void acquiring.then(
@@ -515,10 +518,8 @@ export function createNodeAgent(
       scheduleRenew(lease);
     }
 
-    informer = createInformer(store, { kinds: [Kinds.SubnetLease], logger });
-    informer.subscribe(() => requestSync());
-    informer.start();
-    await informer.waitForSync(stopping.signal).catch(() => {});
+    // The other nodes' leases, if the Store answers; the sync waits for them before routing.
+    await Promise.race([informer.waitForSync(stopping.signal).catch(() => {}), storeWait()]);
     await sync();
     resyncLoop();
   };

@@ -131,9 +131,24 @@ function ask(
         ),
       );
     }, timeoutMs);
-    conn.on('connect', () => conn.end(JSON.stringify(request)));
+    let connected = false;
+    conn.on('connect', () => {
+      connected = true;
+      conn.end(JSON.stringify(request));
+    });
     conn.on('data', (chunk: Buffer) => chunks.push(chunk));
     conn.on('error', (cause: NodeJS.ErrnoException) => {
+      if (connected) {
+        // The agent had the request (or part of it): it may have begun, and rolls back what it began.
+        finish(
+          error(
+            version,
+            unavailable,
+            `the pier agent closed the connection without an answer (${cause.code ?? cause.message} on ${path}); it may be restarting, retry`,
+          ),
+        );
+        return;
+      }
       const reason =
         cause.code === 'ENOENT' || cause.code === 'ECONNREFUSED'
           ? 'the pier agent is not running'
