@@ -3,6 +3,8 @@
 // expectation is the resulting `address:port` list and its source.
 
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { type EndpointSlice, type Service, validateObject } from '../../src/model.ts';
 import {
   type EndpointLike,
   type EndpointSliceLike,
@@ -252,5 +254,44 @@ describe('endpointsFromSlices', () => {
   it('reports sessionAffinity ClientIP', () => {
     const result = endpointsFromSlices(service(http, { sessionAffinity: 'ClientIP' }), 80, []);
     expect(result.ok && result.sessionAffinity).toBe('ClientIP');
+  });
+});
+
+describe('endpointsFromSlices with the typed model', () => {
+  it('takes validated Service and EndpointSlice objects as they are', () => {
+    const validated = (yaml: string) => {
+      const result = validateObject(parseYaml(yaml));
+      if (!result.ok) throw result.error;
+      return result.object;
+    };
+    const svc = validated(`
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec:
+  clusterIP: 10.96.0.10
+  sessionAffinity: ClientIP
+  ports: [{ name: http, port: 80, targetPort: web, appProtocol: kubernetes.io/h2c }]
+`) as Service;
+    const slice = validated(`
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: web-1, namespace: shop, labels: { kubernetes.io/service-name: web } }
+addressType: IPv4
+ports: [{ name: http, port: 8080 }]
+endpoints:
+  - { addresses: [10.244.1.5], conditions: { ready: true }, zone: a }
+  - { addresses: [10.244.1.6], conditions: { ready: false, serving: true, terminating: true } }
+`) as EndpointSlice;
+    const resolved = endpointsFromSlices(svc, 'http', [slice]);
+    expect(resolved).toMatchObject({
+      ok: true,
+      source: 'ready',
+      protocol: 'h2c',
+      sessionAffinity: 'ClientIP',
+      servicePort: 80,
+      portName: 'http',
+      endpoints: [{ address: '10.244.1.5', port: 8080, zone: 'a' }],
+    });
   });
 });

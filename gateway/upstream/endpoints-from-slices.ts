@@ -20,8 +20,10 @@
 
 import type { EndpointAddress, UpstreamProtocol } from '../upstream.ts';
 
-// Plain shapes of the Kubernetes objects, as much as this reads of them.
-// (src/model.ts will have the typed model; these stay structurally compatible.)
+// Plain shapes of the Kubernetes objects, as much as this reads of them, so
+// that tests can write them by hand; the typed model's Service and
+// EndpointSlice (src/model.ts, after validateObject) fit them as they are
+// (the test file checks it with validated objects).
 
 export interface ServicePortLike {
   name?: string;
