@@ -45,7 +45,14 @@ export const pierPeer: Peer<GatewayFixture> = {
         command: process.execPath,
         args: pierCommand(dir, workers),
         cwd: REPO_ROOT,
-        env: { ...process.env, NODE_ENV: 'production' },
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          // Like the nginx and haproxy peers (access_log off): no per-request log lines.
+          PIER_GATEWAY_ACCESS_LOG: 'off',
+          // A free admin port, so a Pier running elsewhere on the host does not stop this one.
+          PIER_ADMIN_ADDRESS: `${LOOPBACK}:0`,
+        },
         // Routes load after the port opens: ready means a request is proxied, not only accepted.
         ready: [{ kind: 'http', url: `http://${LOOPBACK}:${port}/small` }],
         readyTimeoutMs: options.readyTimeoutMs,
