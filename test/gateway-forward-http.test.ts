@@ -245,6 +245,22 @@ describe.skipIf(skipFor(missing))('forward() over HTTP/1.1 and HTTP/2', () => {
     const all = await conn.until('got 5');
     expect(all).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
 
+    // HTTP/2 clients get their 100 (an interim HEADERS frame) the same way.
+    const h2 = await startH2Gateway(c, planOf(upstream));
+    const r2 = await curl(
+      [
+        '--http2-prior-knowledge',
+        '-H',
+        'Expect: 100-continue',
+        '--data-binary',
+        '@-',
+        `http://127.0.0.1:${h2.port}/`,
+      ],
+      Buffer.alloc(3000, 'y'),
+    );
+    expect(r2.statuses).toEqual([100, 200]);
+    expect(r2.body).toBe('got 3000 expect=');
+
     // No endpoint: the 503 comes before the body, without a 100.
     upstream.setEndpoints([]);
     const refused = await rawConnection(gw.port, c);
@@ -404,5 +420,23 @@ describe.skipIf(skipFor(missing))('forward() over HTTP/1.1 and HTTP/2', () => {
         trace: true,
       },
     ]);
+  });
+  it('answers 400 for a request the upstream client refuses, and keeps serving', async () => {
+    const c = fresh();
+    const backend = await startBackend(c, echoName);
+    const upstream = upstreamOf(c, [backend.endpoint]);
+    const policy = compileForwardPolicy({});
+    // A path no HTTP/1.1 request line may carry (a filter's bug, say).
+    const gw = await startGateway(c, (req) => ({
+      upstream,
+      policy,
+      path: req.url === '/bad' ? '/a b\u0001' : undefined,
+    }));
+    const bad = await curl([`http://127.0.0.1:${gw.port}/bad`]);
+    expect([bad.status, bad.body]).toEqual([400, '400 bad request (PIER_GW_BAD_REQUEST)\n']);
+    expect(backend.requests).toHaveLength(0);
+    const good = await curl([`http://127.0.0.1:${gw.port}/good`]);
+    expect(good.body).toBe('backend GET /good\n');
+    expect(upstream.status()[0]).toMatchObject({ active: 0, consecutiveFailures: 0 });
   });
 });
