@@ -140,7 +140,7 @@ export function createDnsStats(): DnsStats {
   };
 }
 
-/** Sums snapshots of several workers (the zone figures are each worker's own: the last wins). */
+/** Sums the snapshots of several workers. */
 export function mergeSnapshots(snapshots: readonly DnsStatsSnapshot[]): DnsStatsSnapshot {
   const sum = (pick: (s: DnsStatsSnapshot) => number[], length: number) => {
     const out = new Array<number>(length).fill(0);
@@ -168,19 +168,17 @@ export function mergeSnapshots(snapshots: readonly DnsStatsSnapshot[]): DnsStats
       into.healthy &&= u.healthy;
     }
   }
-  const last = snapshots.at(-1);
   return {
     queries: sum((s) => s.queries, QUERY_TYPES.length * RCODES.length),
     drops: sum((s) => s.drops, DROP_REASONS.length),
     cache: sum((s) => s.cache, CACHE_OUTCOMES.length),
     upstreams,
-    zone: last
-      ? { ...last.zone, rebuilds: snapshots.reduce((n, s) => n + s.zone.rebuilds, 0) }
-      : {
-          rebuilds: 0,
-          lastRebuildSeconds: 0,
-          names: 0,
-          problems: 0,
-        },
+    // Every worker holds the same zone: its figures are the largest any reports; rebuilds add up.
+    zone: {
+      rebuilds: snapshots.reduce((n, s) => n + s.zone.rebuilds, 0),
+      lastRebuildSeconds: Math.max(0, ...snapshots.map((s) => s.zone.lastRebuildSeconds)),
+      names: Math.max(0, ...snapshots.map((s) => s.zone.names)),
+      problems: Math.max(0, ...snapshots.map((s) => s.zone.problems)),
+    },
   };
 }
