@@ -112,7 +112,7 @@ describe('zone sync', () => {
   it('reports objects it leaves out, once per change of that list', () => {
     const { apply, sync, problems } = setup();
     const broken = service('bar', 'ext', { externalName: '' });
-    (broken as { spec: { type: string } }).spec.type = 'ExternalName';
+    (broken as unknown as { spec: { type: string } }).spec.type = 'ExternalName';
     apply([{ type: 'added', object: broken }]);
     sync.flush();
     apply([{ type: 'added', object: service('bar', 'ok', { clusterIPs: ['10.96.0.1'] }) }]);
