@@ -111,8 +111,14 @@ export interface NetnsOption {
 }
 
 export interface Netlink {
-  /** Applies the operations in order, in one batch per tool; stops at the first failure. */
-  apply(ops: readonly LinkOp[], options?: NetnsOption): Promise<void>;
+  /**
+   * Applies the operations in order, in one batch per tool; stops at the first
+   * failure. Given a promise (another namespace, ip lines only), the batch's
+   * process starts at once and its operations follow when the promise
+   * resolves, so the start overlaps the caller's other work; if the promise
+   * rejects, nothing is applied and apply() rejects with its reason.
+   */
+  apply(ops: readonly LinkOp[] | Promise<readonly LinkOp[]>, options?: NetnsOption): Promise<void>;
   links(options?: NetnsOption): Promise<LinkInfo[]>;
   addresses(options?: NetnsOption & { dev?: string }): Promise<AddrInfo[]>;
   /** Main-table IPv4 routes; only those of one protocol number when `proto` is given. */

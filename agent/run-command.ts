@@ -14,7 +14,8 @@ export interface CommandResult {
 }
 
 export interface RunOptions {
-  input?: string;
+  /** stdin; a promise starts the process now and writes once it resolves (nothing if it rejects). */
+  input?: string | Promise<string>;
   timeoutMs?: number;
 }
 
@@ -49,6 +50,12 @@ export function runCommand(
     });
     // EPIPE when the tool exits before reading all input: its exit status says why.
     child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
+    const input = options.input ?? '';
+    if (typeof input === 'string') child.stdin.end(input);
+    else
+      input.then(
+        (text) => child.stdin.end(text),
+        () => child.stdin.end(),
+      );
   });
 }

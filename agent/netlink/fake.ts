@@ -295,9 +295,11 @@ export function createFakeNetlink(): FakeNetlink {
       failures.push({ match, failure });
     },
 
-    async apply(ops, { netns }: NetnsOption = {}) {
+    async apply(given, { netns }: NetnsOption = {}) {
       const key = netns ?? SELF;
+      // As the real one, a namespace that does not exist fails at once, before the ops are known.
       const ns = nsOf(netns);
+      const ops = await given;
       batches.push({ netns: key, ops: [...ops] });
       for (const [index, op] of ops.entries()) {
         const line = renderOp(op).line; // the same validation as the real one

@@ -85,7 +85,7 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
     tool: 'ip' | 'bridge',
     args: string[],
     netns: string | undefined,
-    input?: string,
+    input?: string | Promise<string>,
   ) => {
     const argv = argvFor(tool, args, netns);
     try {
@@ -115,8 +115,56 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
     }
   };
 
+  const checkBatch = (
+    result: { code: number | null; stderr: string },
+    batch: { tool: 'ip' | 'bridge'; lines: string[]; first: number },
+    netns: string | undefined,
+    ops: readonly LinkOp[],
+  ) => {
+    if (result.code === 0) return;
+    const stderr = result.stderr.trim();
+    const failedLine = /Command failed -:(\d+)/.exec(stderr);
+    const lineIndex = failedLine === null ? undefined : Number(failedLine[1]) - 1;
+    const opIndex = lineIndex === undefined ? undefined : batch.first + lineIndex;
+    const line = lineIndex === undefined ? batch.lines.join('; ') : batch.lines[lineIndex];
+    const detail = stderr.replace(/\n?Command failed -:\d+/, '').trim() || `exit ${result.code}`;
+    throw new NetlinkError(
+      `${batch.tool} ${netns === undefined ? '' : `(netns ${netns}) `}"${line}": ${detail}`,
+      classify(detail),
+      opIndex,
+      opIndex === undefined ? undefined : ops[opIndex],
+    );
+  };
+
   return {
-    async apply(ops: readonly LinkOp[], { netns }: NetnsOption = {}) {
+    async apply(
+      given: readonly LinkOp[] | Promise<readonly LinkOp[]>,
+      { netns }: NetnsOption = {},
+    ) {
+      if (!Array.isArray(given)) {
+        const pending = given as Promise<readonly LinkOp[]>;
+        if (netns === undefined) return this.apply(await pending);
+        // Start the process now, so its start overlaps the caller's work; write once the ops are known.
+        const known = pending.then((ops) => {
+          const batches = toBatches(ops);
+          const only = batches[0];
+          if (batches.length !== 1 || only === undefined || only.tool !== 'ip') {
+            throw new Error('operations given ahead must be one batch of ip lines');
+          }
+          return { ops, batch: only };
+        });
+        known.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+        const result = await run(
+          'ip',
+          ['-batch', '-'],
+          netns,
+          known.then((k) => `${k.batch.lines.join('\n')}\n`),
+        );
+        const { ops, batch } = await known;
+        checkBatch(result, batch, netns, ops);
+        return;
+      }
+      const ops = given as readonly LinkOp[];
       for (const batch of toBatches(ops)) {
         if (batch.tool === 'ip' && netns === undefined && options.session !== false) {
           await applyInSession(
@@ -127,20 +175,7 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
           continue;
         }
         const result = await run(batch.tool, ['-batch', '-'], netns, `${batch.lines.join('\n')}\n`);
-        if (result.code === 0) continue;
-        const stderr = result.stderr.trim();
-        const failedLine = /Command failed -:(\d+)/.exec(stderr);
-        const lineIndex = failedLine === null ? undefined : Number(failedLine[1]) - 1;
-        const opIndex = lineIndex === undefined ? undefined : batch.first + lineIndex;
-        const line = lineIndex === undefined ? batch.lines.join('; ') : batch.lines[lineIndex];
-        const detail =
-          stderr.replace(/\n?Command failed -:\d+/, '').trim() || `exit ${result.code}`;
-        throw new NetlinkError(
-          `${batch.tool} ${netns === undefined ? '' : `(netns ${netns}) `}"${line}": ${detail}`,
-          classify(detail),
-          opIndex,
-          opIndex === undefined ? undefined : ops[opIndex],
-        );
+        checkBatch(result, batch, netns, ops);
       }
     },
 

@@ -9,6 +9,9 @@
 //          link set dev pier<hash> type bridge_slave hairpin on
 //   pod:   link set dev lo up; addr add 10.244.1.5/24 dev eth0;
 //          link set dev eth0 up; route replace default via 10.244.1.1 dev eth0
+// The node's go through the agent's long-lived ip session; the pod's are one
+// `ip -n <pod> -batch -` process, started first so that its start-up runs
+// while the address is claimed and the veth made.
 // An ADD that fails midway undoes what it did, so it leaves no veth, address
 // or allocation behind.
 //
@@ -128,10 +131,25 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
   const attach = async (request: AttachRequest): Promise<AttachResult> => {
     const { containerId, ifname, netns } = request;
     const node = ready();
+    // The pod-side batch's process starts now and gets its lines once the
+    // veth exists: its start overlaps the checks, the address and the veth.
+    let providePodOps: (ops: readonly LinkOp[]) => void = () => {};
+    let abandonPod: (reason: unknown) => void = () => {};
+    const podOpsKnown = new Promise<readonly LinkOp[]>((resolve, reject) => {
+      providePodOps = resolve;
+      abandonPod = reject;
+    });
+    podOpsKnown.catch(() => {});
+    const podBatch = netlink.apply(podOpsKnown, { netns });
+    podBatch.catch(() => {}); // awaited below, or abandoned
+    const abandon = (reason: unknown) => {
+      abandonPod(reason);
+      return reason;
+    };
+
     if (!(await netnsExists(netns))) {
-      throw new CniError(
-        CniCodes.UNKNOWN_CONTAINER,
-        `the network namespace ${netns} does not exist`,
+      throw abandon(
+        new CniError(CniCodes.UNKNOWN_CONTAINER, `the network namespace ${netns} does not exist`),
       );
     }
     const host = hostVethName(containerId, ifname);
@@ -143,9 +161,9 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
       allocation = await ipam.allocate(containerId, ifname);
     } catch (error) {
       if (isPierError(error, 'PIER_AGENT_SUBNET_FULL')) {
-        throw new CniError(CniCodes.NO_ADDRESS, error.message);
+        throw abandon(new CniError(CniCodes.NO_ADDRESS, error.message));
       }
-      throw new CniError(CniCodes.IO_FAILURE, (error as Error).message);
+      throw abandon(new CniError(CniCodes.IO_FAILURE, (error as Error).message));
     }
     const address = `${formatIp(allocation.ip)}/${ipam.subnet.prefix}`;
     const gateway = formatIp(ipam.gateway);
@@ -180,9 +198,10 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
       } catch (error) {
         // Only the first operation creates; if a later one failed, the veth exists.
         if (isNetlinkError(error) && error.opIndex !== 0) created = true;
-        throw error;
+        throw abandon(error);
       }
-      await netlink.apply(podOps, { netns });
+      providePodOps(podOps);
+      await podBatch;
     } catch (error) {
       await rollback(created, host, request, allocation.existing);
       throw await explain(error, request, host, created);
