@@ -128,9 +128,11 @@ describe('the nftables proxier', () => {
       ...before,
       'chain sync-generation': ['counter comment "pier service proxy generation 2"'],
     });
-    const warning = logger.lines.find((l) => l.level === 'warn');
-    expect((warning?.fields.err as Error).message).toContain(reason);
-    expect((warning?.fields.err as { code: string }).code).toBe('PIER_PROXY_TABLE_CHANGED');
+    const err = logger.lines.find((l) => l.level === 'warn')?.fields.err as
+      | { message: string; code: string }
+      | undefined;
+    expect(err?.message).toContain(reason);
+    expect(err?.code).toBe('PIER_PROXY_TABLE_CHANGED');
   });
 
   it('keeps the last table when an apply fails, and retries in full', async () => {
@@ -187,8 +189,10 @@ describe('the nftables proxier', () => {
     expect(p.info().conflicts).toEqual([
       { service: 'default/web-copy', claims: ['10.96.0.10 . tcp . 80 (held by default/web)'] },
     ]);
-    const warning = logger.lines.find((l) => l.message === 'Service port conflict');
-    expect((warning?.fields.err as { code: string }).code).toBe('PIER_PROXY_PORT_CONFLICT');
+    const err = logger.lines.find((l) => l.message === 'Service port conflict')?.fields.err as
+      | { code: string }
+      | undefined;
+    expect(err?.code).toBe('PIER_PROXY_PORT_CONFLICT');
     // The first one goes away: the second one gets the address.
     await store.delete({ kind: 'Service', namespace: 'default', name: 'web' });
     await until('the copy to take over', () => p.info().conflicts.length === 0);
