@@ -164,19 +164,21 @@ describe('the data', () => {
     needUnbound,
     "unbound's config passes unbound-checkconf; it serves the zone and forwards to the fake upstream",
     async () => {
-      const file = join(tmpdir(), `pier-dns-unbound-${process.pid}.conf`);
-      await writeFile(
-        file,
-        unboundConfig({
-          dir: tmpdir(),
-          port: 5300,
-          workers: 2,
-          zoneFile: '/dev/null',
-          upstream: '127.0.0.1:5301',
-        }),
-      );
-      const check = await runCommand('unbound-checkconf', [file], { timeoutMs: 10_000 });
-      expect(`${check.exit.code} ${check.stderr}`).toMatch(/^0 /);
+      await withScope(async (scope) => {
+        const file = join(await makeTempDir(scope, 'unbound-checkconf'), 'unbound.conf');
+        await writeFile(
+          file,
+          unboundConfig({
+            dir: tmpdir(),
+            port: 5300,
+            workers: 2,
+            zoneFile: '/dev/null',
+            upstream: '127.0.0.1:5301',
+          }),
+        );
+        const check = await runCommand('unbound-checkconf', [file], { timeoutMs: 10_000 });
+        expect(`${check.exit.code} ${check.stderr}`).toMatch(/^0 /);
+      });
       await startWith(unboundPeer, async (port) => {
         const r = await dig({ address: '127.0.0.1', port }, ['svc-0.ns-0.svc.cluster.local', 'A']);
         expect(r.answer).toEqual(['svc-0.ns-0.svc.cluster.local. 5 IN A 10.96.0.0']);
