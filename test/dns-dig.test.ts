@@ -206,6 +206,41 @@ describeWith(toolsMissing(['dig']), 'cluster DNS through dig', () => {
     ]);
   });
 
+  it('answers 2000 pipelined queries on one TCP connection, read only after all were sent', async () => {
+    const socket = net.connect(dns.port, dns.address);
+    socket.pause();
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const q = packet.encode({
+        type: 'query',
+        id: i,
+        questions: [{ type: 'A', name: 'foo.bar.svc.cluster.local' }],
+      });
+      const f = Buffer.alloc(q.length + 2);
+      f.writeUInt16BE(q.length, 0);
+      q.copy(f, 2);
+      frames.push(f);
+    }
+    socket.write(Buffer.concat(frames));
+    await new Promise((r) => setTimeout(r, 200));
+    const ids = await new Promise<number[]>((resolve, reject) => {
+      let buffered = Buffer.alloc(0);
+      const seen: number[] = [];
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+          seen.push(buffered.readUInt16BE(2));
+          buffered = buffered.subarray(2 + buffered.readUInt16BE(0));
+        }
+        if (seen.length === 2000) resolve(seen);
+      });
+      socket.resume();
+    });
+    socket.destroy();
+    expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+  });
+
   it('forwards other names to the upstream, through the cache', async () => {
     upstream.asked.length = 0;
     const first = await dig(server(), ['example.org', 'A']);

@@ -1,9 +1,10 @@
 // DNS over TCP (RFC 7766): two-byte length framing, several queries per
 // connection, each answered as soon as it is ready (pipelined, possibly out
 // of order, matched by ID). Bounds: idle connections close after
-// `idleMs`; a connection with `maxInflight` unanswered queries stops being
-// read until some are answered; beyond `maxConnections` new ones are
-// refused by the kernel backlog. A zero-length frame ends the connection.
+// `idleMs`; a connection with `maxInflight` unanswered queries, or whose
+// client does not read its answers, stops being read until that clears;
+// beyond `maxConnections` new connections are closed at once. A
+// zero-length frame ends the connection.
 
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -42,16 +43,22 @@ export async function listenTcp(options: TcpListenerOptions): Promise<TcpListene
     let buffered: Buffer = Buffer.alloc(0);
     let inflight = 0;
 
+    // Reading pauses while too many answers are pending or the client does not read them.
+    const resumeIfDue = () => {
+      if (socket.isPaused() && inflight < maxInflight && !socket.writableNeedDrain) socket.resume();
+    };
+    socket.on('drain', resumeIfDue);
     const write = (reply: Reply) => {
       if (reply === null || socket.destroyed) return;
       const frame = Buffer.allocUnsafe(reply.length + 2);
       frame.writeUInt16BE(reply.length, 0);
       reply.copy(frame, 2);
-      socket.write(frame);
+      if (!socket.write(frame)) socket.pause();
     };
     const settled = (reply: Reply) => {
+      inflight--;
       write(reply);
-      if (--inflight < maxInflight && socket.isPaused()) socket.resume();
+      resumeIfDue();
     };
 
     socket.on('data', (chunk: Buffer) => {
