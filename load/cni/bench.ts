@@ -250,6 +250,30 @@ const bridgeNoMasqPeer: Peer<CniFixture> = {
   start: (ctx) => bridgeTarget(ctx, false),
 };
 
+const underlayPeer: Peer<CniFixture> = {
+  name: 'underlay',
+  label: 'the simulated underlay alone: node 1 -> node 2, no pods (for scale)',
+  version: () => commandVersion('ip', ['-V'], /iproute2-(\S+)/),
+  async start(ctx) {
+    const scope = netnsScopeFor(ctx, 'cu');
+    const cluster = await createCluster({
+      scope,
+      nodes: 2,
+      backend: 'host-gw',
+      storeCluster: 'bench-underlay',
+    });
+    ctx.scope.defer(() => cluster.stop());
+    const [one, two] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    const iperf = await startIperfServer(ctx, scope, two.short);
+    return {
+      host: two.ip,
+      port: IPERF_PORT,
+      processes: [iperf],
+      client: scope.name(one.short),
+    } satisfies CniTarget;
+  },
+};
+
 const hostGwPeer: Peer<CniFixture> = {
   name: 'host-gw',
   label: 'Pier host-gw (pod on node 1 -> pod on node 2)',
@@ -363,7 +387,7 @@ const groups: Group[] = [
     id: 'throughput',
     title: 'Pod-to-pod TCP throughput across nodes (iperf3, one stream)',
     params: { streams: 1 },
-    peers: ['reference', 'host-gw', 'vxlan'],
+    peers: ['reference', 'host-gw', 'vxlan', 'underlay'],
     load: iperfRun,
   },
 ];
@@ -384,7 +408,7 @@ export const cniBenchmark: BenchmarkDefinition<CniFixture> = {
   ],
   reference: { peer: 'reference', metrics: ['addP50', 'delP50', 'gbps'] },
   plotMetric: 'addP50',
-  peers: [pierCniPeer, referencePeer, bridgeNoMasqPeer, hostGwPeer, vxlanPeer],
+  peers: [pierCniPeer, referencePeer, bridgeNoMasqPeer, hostGwPeer, vxlanPeer, underlayPeer],
   tools: [
     {
       name: 'ip',
@@ -467,7 +491,7 @@ export const cniBenchmark: BenchmarkDefinition<CniFixture> = {
   notes: [
     "Latency ratios below 1.00x mean pier-cni is faster than the reference. Node.js 24 takes about 25 ms to start a tiny script on this machine; that start is most of pier-cni's ADD and DEL. The agent's kernel work for an ADD is one `ip -batch` process in the pod's namespace plus host-side changes through a long-lived `ip` session; a DEL answers once its address is marked releasing on disk, and the veth's removal (an RCU grace period, tens of ms) follows in the background, as it does not delay the pod's stop.",
     "The reference's DEL is slow mostly because of ipMasq (iptables chains per pod); `bridge-nomasq` shows the same plugins without it, for scale.",
-    'Throughput crosses two veth pairs, two bridges and the underlay bridge (host-gw), plus VXLAN encapsulation (vxlan), against one veth pair: all software, on the same two cores as iperf3 itself.',
+    'Pod to pod across nodes crosses four veth pairs (pod to node, node to the underlay bridge, the underlay bridge to the other node, node to pod), two node bridges, two routing decisions and connection tracking in both nodes, plus VXLAN encapsulation with vxlan, against one veth pair: all software, on the same two cores as iperf3 itself. GSO keeps ~60 KB packets end to end, so the cost is per hop, not per byte. `underlay` shows what the simulated network between the nodes costs by itself (on real nodes it is a NIC).',
     'Benchmarks are not tests: nothing here is asserted. Run alone on the machine.',
   ],
 };
