@@ -21,7 +21,7 @@ import type { Metrics } from '../src/observe/metrics.ts';
 import type { Informer } from '../src/store/informer.ts';
 import type { Store } from '../src/store.ts';
 import type { ListenerProtocol } from './listener.ts';
-import type { Problem, StatusReport } from './translate/gateway-config.ts';
+import type { GatewayConfig, Problem, StatusReport } from './translate/gateway-config.ts';
 
 /** The `gateway` config section (src/config/sections/gateway.ts). */
 export type GatewaySettings = PierConfig['gateway'];
@@ -76,6 +76,8 @@ export interface Gateway {
   /** Resolves after a sync has applied everything recorded before the call. */
   settled(): Promise<void>;
   state(): GatewayState;
+  /** The configuration the last sync applied (undefined before the first). */
+  config(): GatewayConfig | undefined;
   /**
    * Stops accepting on every port, lets requests in flight finish within
    * `graceMs` (settings.shutdownGraceMs by default), then closes upstreams.

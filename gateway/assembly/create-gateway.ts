@@ -301,6 +301,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     settled() {
       return loop.settled();
     },
+    config() {
+      return config;
+    },
     state(): GatewayState {
       return {
         syncs,

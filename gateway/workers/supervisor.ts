@@ -74,7 +74,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   function fork(slot: Slot): void {
     slot.timer = undefined;
     if (stopping) return;
-    const worker = cluster.fork({ ...options.env, PIER_GATEWAY_WORKER_SLOT: String(slot.index) });
+    const worker = cluster.fork({ ...options.env, PIERGW_WORKER_SLOT: String(slot.index) });
     slot.worker = worker;
     slot.ready = false;
     slot.startedAt = performance.now();

@@ -32,7 +32,7 @@ export function isMemoryStore(url: string): boolean {
 /** Runs until shutdown; resolves to the exit code. */
 export async function runWorker(options: WorkerOptions): Promise<number> {
   const { config } = options;
-  const slot = process.env.PIER_GATEWAY_WORKER_SLOT ?? String(cluster.worker?.id ?? 0);
+  const slot = process.env.PIERGW_WORKER_SLOT ?? String(cluster.worker?.id ?? 0);
   const logger = createLogger(config.log).child({ command: 'gateway', worker: Number(slot) });
   const lifecycle = createLifecycle({ logger, graceMs: config.gateway.shutdownGraceMs + 2000 });
   lifecycle.install();

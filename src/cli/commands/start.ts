@@ -1,15 +1,17 @@
 // `pier start`: the quickstart. Everything in one process on an embedded
-// Store: the manifests folder (examples/ by default), the admin server, and
-// the demo echo backends the examples point at. Prints what it serves.
+// Store: the manifests folder (examples/ by default), the admin server, the
+// demo echo backends the examples point at, the gateway and cluster DNS.
+// Prints what it serves, with curl commands derived from the routes.
 
 import type { CommandContext, OptionSpec } from '../command.ts';
+import type { Runtime } from '../runtime.ts';
 
 export const name = 'start';
 export const summary =
   'Run Pier in one process: Store, manifests, gateway and agent parts (quickstart)';
 export const usage = 'pier start [--no-demo-backends] [settings]';
 export const description =
-  'Loads manifests.path (examples/ by default) into the Store and serves what exists today: the admin server and, unless --no-demo-backends, the two demo echo backends of examples/echo.yaml on 127.0.0.1:9101 and :9102.';
+  "Loads manifests.path (examples/ by default) into the Store and serves it: the gateway on its Gateways' listeners (examples/: 127.0.0.1:8080, with curl commands to try), cluster DNS, the admin server and, unless --no-demo-backends, the two demo echo backends of examples/echo.yaml on 127.0.0.1:9101 and :9102.";
 export const options: readonly OptionSpec[] = [
   {
     name: 'demo-backends',
@@ -24,6 +26,34 @@ const DEMO_BACKENDS = [
   { name: 'echo-a', port: 9101 },
   { name: 'echo-b', port: 9102 },
 ] as const;
+
+/** The gateway in this process, on the Store's Gateways; returns the lines to print (curls that work). */
+async function startGateway(runtime: Runtime): Promise<string[]> {
+  const { createGateway } = await import('../../../gateway/gateway.ts');
+  const { exampleRequests } = await import('../../../gateway/assembly/example-requests.ts');
+  const { config, lifecycle } = runtime;
+  const gateway = createGateway({
+    store: runtime.store,
+    settings: config.gateway,
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+  });
+  runtime.readiness.set('gateway', () => gateway.ready());
+  // The runtime's shutdown has 10 s for every closer together.
+  lifecycle.onShutdown('gateway', () =>
+    gateway.close(Math.min(config.gateway.shutdownGraceMs, 8500)),
+  );
+  await gateway.start();
+  const ports = gateway
+    .state()
+    .ports.map((p) => `${p.protocol.toLowerCase()}://${p.address}:${p.port}`);
+  const examples = exampleRequests(gateway.config()!, config.gateway.address);
+  const width = Math.max(0, ...examples.map((e) => e.command.length));
+  return [
+    `  gateway: ${ports.length === 0 ? 'no Gateway listener in the Store yet' : ports.join(', ')}`,
+    ...examples.map((e) => `    ${e.command.padEnd(width)}  # ${e.comment}`),
+  ];
+}
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { startRuntime } = await import('../runtime.ts');
@@ -51,6 +81,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       );
     }
   }
+
+  const gateway = await startGateway(runtime);
+  lines.push(...gateway);
 
   const report = manifests?.report;
   const out = [
