@@ -382,9 +382,3 @@ export function encodeMessage(m: Message): Buffer {
   for (const r of m.additionals) writeRecord(w, r);
   return Buffer.from(w.buf.subarray(0, w.length));
 }
-
-/** The rcode of a message: the header's 4 bits plus the OPT record's upper 8, when present. */
-export function rcodeOf(m: Message): number {
-  const opt = m.additionals.find((r) => r.type === RRType.OPT);
-  return (m.flags & 0xf) | (opt ? ((opt.ttl >>> 24) & 0xff) << 4 : 0);
-}

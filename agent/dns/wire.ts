@@ -74,16 +74,6 @@ export function typeNumber(name: string): number | undefined {
   return m && Number(m[1]) <= 0xffff ? Number(m[1]) : undefined;
 }
 
-export const rcodeNames: Readonly<Record<number, string>> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  16: 'BADVERS',
-};
-
 export type Transport = 'udp' | 'tcp';
 
 /** A parsed query. The name starts at HEADER_SIZE in `msg` and ends before `nameEnd`. */
@@ -284,13 +274,4 @@ export function keyToName(key: string): string {
     i += len + 1;
   }
   return name;
-}
-
-/** True when the wire key ends with `suffix` (also a wire key) at a label boundary. */
-export function keyIsUnder(key: string, suffix: string): boolean {
-  const start = key.length - suffix.length;
-  if (start < 0 || !key.endsWith(suffix)) return false;
-  let i = 0;
-  while (i < start) i += key.charCodeAt(i) + 1;
-  return i === start;
 }
