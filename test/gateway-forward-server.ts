@@ -7,16 +7,18 @@
 //
 // Config: { endpoints: [{ address, port }], protocol?: 'http1' | 'h2c',
 // inbound?: 'http1' | 'h2c', policy?: ForwardPolicySpec (JSON part),
-// mode?: 'forward' | 'naive' }. `naive` is the baseline a Node user would
-// write: an undici Pool, pool.request() per request, headers copied as an
-// object, bodies piped with pipeline(). It prints one JSON line
+// mode?: 'forward' | 'naive' | 'fastify' }. `naive` is the baseline a Node
+// user would write: an undici Pool, pool.request() per request, headers
+// copied as an object, bodies piped with pipeline(); `fastify` is
+// @fastify/http-proxy as its README sets it up (the fastest Node.js proxy the
+// load/ benchmark knows, on undici too). It prints one JSON line
 // {"port": N, "pid": N} once listening, and exits when stdin closes or on
 // SIGTERM.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream';
+import { type Duplex, pipeline } from 'node:stream';
 import { Pool } from 'undici';
 import { forward, type InboundRequest, type InboundResponse } from '../gateway/forward/forward.ts';
 import { compileForwardPolicy, type ForwardPolicySpec } from '../gateway/forward/plan.ts';
@@ -28,7 +30,7 @@ export interface GatewayProcessConfig {
   protocol?: UpstreamProtocol;
   inbound?: 'http1' | 'h2c';
   policy?: ForwardPolicySpec;
-  mode?: 'forward' | 'naive';
+  mode?: 'forward' | 'naive' | 'fastify';
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as GatewayProcessConfig;
@@ -52,6 +54,12 @@ function naiveHandler(): (req: IncomingMessage, res: ServerResponse) => void {
       })
       .then(
         ({ statusCode, headers: upstreamHeaders, body }) => {
+          if (res.destroyed) {
+            // The client left while the backend answered (wrk stopping).
+            body.on('error', () => {});
+            body.destroy();
+            return;
+          }
           for (const name of hopByHop) delete upstreamHeaders[name];
           res.writeHead(statusCode, upstreamHeaders as Record<string, string>);
           pipeline(body, res, () => {});
@@ -64,11 +72,33 @@ function naiveHandler(): (req: IncomingMessage, res: ServerResponse) => void {
   };
 }
 
+async function fastify(): Promise<number> {
+  const first = config.endpoints[0];
+  if (first === undefined) throw new Error('fastify mode needs an endpoint');
+  const { default: Fastify } = await import('fastify');
+  const { default: proxy } = await import('@fastify/http-proxy');
+  const app = Fastify({ logger: false });
+  await app.register(proxy, { upstream: `http://${first.address}:${first.port}` });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
+function ready(port: number): void {
+  process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+  const exit = () => process.exit(0);
+  process.stdin.on('end', exit);
+  process.stdin.on('close', exit);
+  process.stdin.resume();
+  process.on('SIGTERM', exit);
+}
+
 async function main(): Promise<void> {
+  if (config.mode === 'fastify') {
+    ready(await fastify());
+    return;
+  }
   let handler: (req: InboundRequest, res: InboundResponse) => void;
-  let upgrade:
-    | ((req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void)
-    | undefined;
+  let upgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
   if (config.mode === 'naive') {
     handler = naiveHandler() as typeof handler;
   } else {
@@ -88,13 +118,7 @@ async function main(): Promise<void> {
       : http.createServer({ keepAliveTimeout: 60_000 }, handler);
   if (upgrade !== undefined && server instanceof http.Server) server.on('upgrade', upgrade);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
-  const exit = () => process.exit(0);
-  process.stdin.on('end', exit);
-  process.stdin.on('close', exit);
-  process.stdin.resume();
-  process.on('SIGTERM', exit);
+  ready((server.address() as AddressInfo).port);
 }
 
 await main();

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { murmur3 } from '../balancer/hash.ts';
-import { type AffinityTarget, applyAffinity, compileAffinity, cookieValue } from './affinity.ts';
+import {
+  type AffinityTarget,
+  affinityFromSessionPersistence,
+  applyAffinity,
+  compileAffinity,
+  cookieValue,
+} from './affinity.ts';
 
 function run(
   policy: Parameters<typeof compileAffinity>[0],
@@ -61,5 +67,32 @@ describe('affinity', () => {
     [{ type: 'cookie', name: 'a', ttlSeconds: 0 }, /ttlSeconds/],
   ] as const)('rejects %j', (policy, message) => {
     expect(() => compileAffinity(policy)).toThrow(message);
+  });
+});
+
+describe('affinityFromSessionPersistence', () => {
+  it.each([
+    [{ type: 'Cookie' as const }, { type: 'cookie', name: 'pier-session' }],
+    [
+      {
+        type: 'Cookie' as const,
+        sessionName: 'sid',
+        cookieLifetime: 'Permanent' as const,
+        absoluteTimeoutMs: 1500,
+      },
+      { type: 'cookie', name: 'sid', ttlSeconds: 2 },
+    ],
+    [
+      { type: 'Cookie' as const, cookieLifetime: 'Session' as const, absoluteTimeoutMs: 60_000 },
+      { type: 'cookie', name: 'pier-session' },
+    ],
+    [{ type: 'Header' as const }, { type: 'header', name: 'x-pier-session' }],
+    [
+      { type: 'Header' as const, sessionName: 'X-Session' },
+      { type: 'header', name: 'X-Session' },
+    ],
+  ])('%j -> %j', (sp, policy) => {
+    expect(affinityFromSessionPersistence(sp)).toEqual(policy);
+    expect(compileAffinity(affinityFromSessionPersistence(sp))).toBeDefined();
   });
 });

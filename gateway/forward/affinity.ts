@@ -133,3 +133,34 @@ export function applyAffinity(
   }
   target.hash = key === undefined ? (random() * 0x100000000) >>> 0 : murmur3(key);
 }
+
+/** The Gateway API's sessionPersistence, as the router compiles it (gateway/router.ts). */
+export interface SessionPersistenceLike {
+  type: 'Cookie' | 'Header';
+  sessionName?: string;
+  absoluteTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  cookieLifetime?: 'Permanent' | 'Session';
+}
+
+/** Names Pier picks when a sessionPersistence leaves sessionName out. */
+export const DEFAULT_SESSION_COOKIE = 'pier-session';
+export const DEFAULT_SESSION_HEADER = 'x-pier-session';
+
+/**
+ * The affinity a route rule's sessionPersistence asks for. A Permanent
+ * cookie lives absoluteTimeout (Max-Age); a Session cookie, or one without
+ * a timeout, lasts the browser session. Header persistence hashes the
+ * header the client sends; Pier does not issue one. idleTimeout is not
+ * enforced (the hash carries no state to expire).
+ */
+export function affinityFromSessionPersistence(sp: SessionPersistenceLike): AffinityPolicy {
+  if (sp.type === 'Header') {
+    return { type: 'header', name: sp.sessionName ?? DEFAULT_SESSION_HEADER };
+  }
+  const policy: AffinityPolicy = { type: 'cookie', name: sp.sessionName ?? DEFAULT_SESSION_COOKIE };
+  if (sp.cookieLifetime === 'Permanent' && sp.absoluteTimeoutMs !== undefined) {
+    policy.ttlSeconds = Math.max(1, Math.ceil(sp.absoluteTimeoutMs / 1000));
+  }
+  return policy;
+}
