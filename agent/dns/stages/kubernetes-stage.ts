@@ -99,19 +99,13 @@ export function createKubernetesStage(
         if (cached !== undefined) return finish(q, cached, q.recursion);
         const answer = resolve({ name: keyToName(q.key), type: q.qtype }, zone);
         if (answer === undefined) return next(q);
-        // Answers that followed a CNAME inside the zone depend on another name: never kept.
-        if (
-          answer.answer.length > 0 &&
-          answer.answer[0]!.type === RRType.CNAME &&
-          q.qtype !== RRType.CNAME &&
-          answer.chase === undefined
-        ) {
-          return finish(q, encode(q, answer), q.recursion);
-        }
-        if (answer.chase !== undefined) {
-          // Depends on the client and on upstream TTLs: never kept.
-          if (q.recursion && recursor !== undefined && q.qtype !== RRType.CNAME)
+        // An answer that follows a CNAME depends on another name (and, outside
+        // the zone, on upstream TTLs and on the client): encoded per query, never kept.
+        const followsCname = answer.answer[0]?.type === RRType.CNAME && q.qtype !== RRType.CNAME;
+        if (followsCname || answer.chase !== undefined) {
+          if (answer.chase !== undefined && q.recursion && recursor !== undefined) {
             return chase(q, answer, answer.chase);
+          }
           return finish(q, encode(q, answer), q.recursion);
         }
         const base = encode(q, answer);
