@@ -28,7 +28,6 @@ import {
   nodePortKey,
   serviceChain,
   serviceKey,
-  shardMap,
   slotKey,
 } from './layout.ts';
 import type {
@@ -53,10 +52,10 @@ export function emptyRuleset(options: LayoutOptions): Ruleset {
     generation: 0,
     fragments: new Map(),
     owners: new Map(),
-    nextOffset: [],
+    nextOffset: {},
     clusterIPs: new Set(),
     hairpin: new Set(),
-    shardsInUse: new Set(),
+    slotMaps: new Map(),
   };
 }
 
@@ -69,7 +68,7 @@ export function buildRuleset(previous: Ruleset, changes: ServiceChanges): Rulese
   const options = previous.options;
   const fragments = new Map(previous.fragments);
   const owners = new Map(previous.owners);
-  const nextOffset = [...previous.nextOffset];
+  const nextOffset = { ...previous.nextOffset };
   let released = false;
 
   const release = (fragment: Fragment) => {
@@ -110,11 +109,12 @@ export function buildRuleset(previous: Ruleset, changes: ServiceChanges): Rulese
 
   const clusterIPs = new Set<string>();
   const hairpin = new Set<string>();
-  const shardsInUse = new Set<number>();
+  const slotMaps = new Map<string, L4Proto>();
   for (const fragment of fragments.values()) {
     for (const ip of fragment.clusterIPs) clusterIPs.add(ip);
     for (const ip of fragment.hairpin) hairpin.add(ip);
-    for (const range of fragment.slots) shardsInUse.add(range.shard);
+    for (const range of fragment.slots)
+      if (range.endpoints.length > 0) slotMaps.set(range.map, range.proto);
   }
   return {
     options,
@@ -124,7 +124,7 @@ export function buildRuleset(previous: Ruleset, changes: ServiceChanges): Rulese
     nextOffset,
     clusterIPs,
     hairpin,
-    shardsInUse,
+    slotMaps,
   };
 }
 
@@ -148,7 +148,7 @@ function ownedKeys(fragment: Fragment): string[] {
 interface BuildContext {
   options: LayoutOptions;
   owners: Map<string, string>;
-  nextOffset: number[];
+  nextOffset: Record<string, number>;
 }
 
 const endpointId = (e: ProxyEndpoint) => `${e.ip}:${e.port}`;
@@ -211,13 +211,14 @@ export function buildFragment(
       const byId = new Map(eps.map((e) => [endpointId(e), e]));
       const range = placeSlots(
         id,
+        proto,
         eps.map(endpointId),
         previousSlots.get(id),
         ctx.nextOffset,
         options.shards,
       );
       slots.push(range);
-      const map = shardMap(range.shard);
+      const map = range.map;
       range.endpoints.forEach((eid, i) => {
         const e = byId.get(eid) as ProxyEndpoint;
         elements.push({

@@ -48,7 +48,12 @@ export const endpointChain = (portKey: string, ip: string, port: number) =>
   `ep-${portKey}__${ip}/${port}`;
 export const affinitySet = (portKey: string, ip: string, port: number) =>
   `aff-${portKey}__${ip}/${port}`;
-export const shardMap = (shard: number) => `endpoints-${shard.toString(16).padStart(2, '0')}`;
+/**
+ * A slot map: per protocol, since nft ties a map's `th dport`-less typeof
+ * to one transport protocol (`tcp dport`), and a rule's protocol must agree.
+ */
+export const slotMap = (proto: string, shard: number) =>
+  `endpoints-${proto}-${shard.toString(16).padStart(2, '0')}`;
 
 /** `service-ips` / `no-endpoint-services` key. */
 export const serviceKey = (ip: string, proto: string, port: number) => `${ip} . ${proto} . ${port}`;
@@ -85,12 +90,8 @@ export function baseSets(): SetDef[] {
 }
 
 /** An endpoint slot map: slot number -> address . port. */
-export function shardSet(shard: number): SetDef {
-  return {
-    name: shardMap(shard),
-    kind: 'map',
-    type: 'typeof numgen random mod 1 : ip daddr . th dport',
-  };
+export function slotMapDef(name: string, proto: string): SetDef {
+  return { name, kind: 'map', type: `typeof numgen random mod 1 : ip daddr . ${proto} dport` };
 }
 
 export function affinitySetDef(name: string, timeoutSeconds: number): SetDef {

@@ -99,6 +99,9 @@ export interface Element {
 export interface SlotRange {
   /** `<service port key>#cluster` or `#local` */
   id: string;
+  /** The slot map: one per protocol and shard (`endpoints-tcp-2d`). */
+  map: string;
+  proto: L4Proto;
   shard: number;
   offset: number;
   /** Slots reserved; endpoints.length are used. */
@@ -140,10 +143,10 @@ export interface Ruleset {
   fragments: ReadonlyMap<string, Fragment>;
   /** Lookup key -> the Service holding it (`service-ips` and `service-nodeports` keys). */
   owners: ReadonlyMap<string, string>;
-  /** Next free slot offset in each shard. */
-  nextOffset: readonly number[];
+  /** Next free slot offset in each slot map. */
+  nextOffset: Readonly<Record<string, number>>;
   clusterIPs: ReadonlySet<string>;
   hairpin: ReadonlySet<string>;
-  /** Shard maps that hold at least one slot. */
-  shardsInUse: ReadonlySet<number>;
+  /** Slot maps that hold at least one slot, and their protocol. */
+  slotMaps: ReadonlyMap<string, L4Proto>;
 }

@@ -48,8 +48,8 @@ table ip pier_services {
 	set hairpin {
 		type ipv4_addr . ipv4_addr
 	}
-	map endpoints-01 {
-		typeof numgen random mod 1 : ip daddr . th dport
+	map endpoints-tcp-01 {
+		typeof numgen random mod 1 : ip daddr . tcp dport
 	}
 	chain nat-prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
@@ -109,11 +109,11 @@ table ip pier_services {
 	}
 	chain svc-default/web/tcp/80 {
 		ip saddr != 10.244.0.0/16 jump mark-for-masquerade
-		meta l4proto tcp dnat ip to numgen random mod 2 map @endpoints-01
+		meta l4proto tcp dnat ip to numgen random mod 2 map @endpoints-tcp-01
 	}
 }
 add element ip pier_services no-endpoint-services { 10.96.0.11 . tcp . 80 : goto reject-chain }
-add element ip pier_services endpoints-01 { 0 : 10.244.2.3 . 8080, 1 : 10.244.3.3 . 8080 }
+add element ip pier_services endpoints-tcp-01 { 0 : 10.244.2.3 . 8080, 1 : 10.244.3.3 . 8080 }
 add element ip pier_services service-ips { 10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/80 }
 add element ip pier_services cluster-ips { 10.96.0.11, 10.96.0.10 }
 `);
@@ -135,8 +135,8 @@ describe('an incremental plan', () => {
         at,
       ),
     );
-    expect(plan(next, first).script).toBe(`delete element ip pier_services endpoints-01 { 1 }
-add element ip pier_services endpoints-01 { 1 : 10.244.3.9 . 8080 }
+    expect(plan(next, first).script).toBe(`delete element ip pier_services endpoints-tcp-01 { 1 }
+add element ip pier_services endpoints-tcp-01 { 1 : 10.244.3.9 . 8080 }
 flush chain ip pier_services sync-generation
 add rule ip pier_services sync-generation counter comment "pier service proxy generation 2"
 `);
@@ -149,12 +149,12 @@ add rule ip pier_services sync-generation counter comment "pier service proxy ge
     );
     expect(
       plan(next, first).script,
-    ).toBe(`add map ip pier_services endpoints-00 { typeof numgen random mod 1 : ip daddr . th dport; }
+    ).toBe(`add map ip pier_services endpoints-tcp-00 { typeof numgen random mod 1 : ip daddr . tcp dport; }
 add chain ip pier_services svc-default/empty/tcp/80
 delete element ip pier_services no-endpoint-services { 10.96.0.11 . tcp . 80 }
 add rule ip pier_services svc-default/empty/tcp/80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
-add rule ip pier_services svc-default/empty/tcp/80 meta l4proto tcp dnat ip to numgen random mod 1 map @endpoints-00
-add element ip pier_services endpoints-00 { 0 : 10.244.1.4 . 80 }
+add rule ip pier_services svc-default/empty/tcp/80 meta l4proto tcp dnat ip to numgen random mod 1 map @endpoints-tcp-00
+add element ip pier_services endpoints-tcp-00 { 0 : 10.244.1.4 . 80 }
 add element ip pier_services service-ips { 10.96.0.11 . tcp . 80 : goto svc-default/empty/tcp/80 }
 add element ip pier_services hairpin { 10.244.1.4 . 10.244.1.4 }
 flush chain ip pier_services sync-generation
@@ -164,12 +164,12 @@ add rule ip pier_services sync-generation counter comment "pier service proxy ge
 
   it('removes a Service: elements out, chain flushed, then deleted, its slot map with it', () => {
     const next = buildRuleset(first, new Map([['default/web', undefined]]));
-    expect(plan(next, first).script).toBe(`delete element ip pier_services endpoints-01 { 0, 1 }
+    expect(plan(next, first).script).toBe(`delete element ip pier_services endpoints-tcp-01 { 0, 1 }
 delete element ip pier_services service-ips { 10.96.0.10 . tcp . 80 }
 delete element ip pier_services cluster-ips { 10.96.0.10 }
 flush chain ip pier_services svc-default/web/tcp/80
 delete chain ip pier_services svc-default/web/tcp/80
-delete map ip pier_services endpoints-01
+delete map ip pier_services endpoints-tcp-01
 flush chain ip pier_services sync-generation
 add rule ip pier_services sync-generation counter comment "pier service proxy generation 2"
 `);

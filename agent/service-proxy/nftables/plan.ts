@@ -16,7 +16,7 @@
 //   5. removed chains, then removed sets and maps deleted
 //   6. the generation marker rewritten
 
-import { baseChains, baseSets, FAMILY, Names, shardSet } from './layout.ts';
+import { baseChains, baseSets, FAMILY, Names, slotMapDef } from './layout.ts';
 import type { ChainDef, Element, Fragment, Rule, Ruleset, SetDef } from './model.ts';
 import {
   renderAddSet,
@@ -68,7 +68,8 @@ export function plan(desired: Ruleset, current: Ruleset | undefined): Plan {
 /** Every set the ruleset declares: the shared ones, the slot maps in use, affinity sets. */
 function allSets(ruleset: Ruleset): SetDef[] {
   const sets = baseSets();
-  for (const shard of [...ruleset.shardsInUse].sort((a, b) => a - b)) sets.push(shardSet(shard));
+  for (const [name, proto] of [...ruleset.slotMaps].sort(([a], [b]) => a.localeCompare(b)))
+    sets.push(slotMapDef(name, proto));
   for (const fragment of ruleset.fragments.values()) sets.push(...fragment.sets);
   return sets;
 }
@@ -211,13 +212,14 @@ function planIncremental(desired: Ruleset, current: Ruleset): Plan {
   }
   diffGlobal(current.clusterIPs, desired.clusterIPs, Names.clusterIps, (ip) => ip, diff);
   diffGlobal(current.hairpin, desired.hairpin, Names.hairpin, (ip) => `${ip} . ${ip}`, diff);
-  const newShards = [...desired.shardsInUse].filter((s) => !current.shardsInUse.has(s));
-  const oldShards = [...current.shardsInUse].filter((s) => !desired.shardsInUse.has(s));
+  const newMaps = [...desired.slotMaps]
+    .filter(([name]) => !current.slotMaps.has(name))
+    .sort(([a], [b]) => a.localeCompare(b));
+  const oldMaps = [...current.slotMaps.keys()].filter((name) => !desired.slotMaps.has(name));
 
   const prefix = `${FAMILY} ${table}`;
   const lines: string[] = [];
-  for (const shard of newShards.sort((x, y) => x - y))
-    lines.push(renderAddSet(table, shardSet(shard)));
+  for (const [name, proto] of newMaps) lines.push(renderAddSet(table, slotMapDef(name, proto)));
   for (const set of diff.addSets) {
     // A changed set is deleted below before it is added again: add it after that.
     if (!diff.removeSets.includes(set.name)) lines.push(renderAddSet(table, set));
@@ -240,7 +242,7 @@ function planIncremental(desired: Ruleset, current: Ruleset): Plan {
     if (replaced.some((s) => s.name === name)) continue;
     lines.push(`delete set ${prefix} ${name}`);
   }
-  for (const shard of oldShards) lines.push(`delete map ${prefix} ${shardSet(shard).name}`);
+  for (const name of oldMaps) lines.push(`delete map ${prefix} ${name}`);
   lines.push(`flush chain ${prefix} ${Names.generation}`);
   lines.push(
     `add rule ${prefix} ${Names.generation} ${renderRule(markerRule(desired.generation))}`,

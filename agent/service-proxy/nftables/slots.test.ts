@@ -32,17 +32,18 @@ describe('assignSlots', () => {
 
 describe('placeSlots', () => {
   it('reuses a range while the selection fits, and takes a new one when it grows past it', () => {
-    const next: number[] = [];
+    const next: Record<string, number> = {};
     const id = 'default/web/tcp/80#cluster';
     const shard = shardOf(id, 4);
-    const first = placeSlots(id, ['a', 'b', 'c'], undefined, next, 4);
-    expect(first).toMatchObject({ shard, offset: 0, capacity: 4, endpoints: ['a', 'b', 'c'] });
-    expect(next[shard]).toBe(4);
-    const same = placeSlots(id, ['a', 'c', 'd', 'e'], first, next, 4);
+    const first = placeSlots(id, 'tcp', ['a', 'b', 'c'], undefined, next, 4);
+    const map = `endpoints-tcp-0${shard}`;
+    expect(first).toMatchObject({ map, shard, offset: 0, capacity: 4, endpoints: ['a', 'b', 'c'] });
+    expect(next[map]).toBe(4);
+    const same = placeSlots(id, 'tcp', ['a', 'c', 'd', 'e'], first, next, 4);
     expect(same).toMatchObject({ offset: 0, capacity: 4, endpoints: ['a', 'd', 'c', 'e'] });
-    const grown = placeSlots(id, ['a', 'b', 'c', 'd', 'e'], same, next, 4);
+    const grown = placeSlots(id, 'tcp', ['a', 'b', 'c', 'd', 'e'], same, next, 4);
     expect(grown).toMatchObject({ offset: 4, capacity: 8 });
-    expect(next[shard]).toBe(12);
+    expect(next[map]).toBe(12);
   });
 
   it('spreads selections over the shards by a stable hash', () => {

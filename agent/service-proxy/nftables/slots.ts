@@ -13,7 +13,8 @@
 // next full sync rebuilds every range from zero (an hourly compaction, free
 // since the full sync rewrites everything anyway).
 
-import type { SlotRange } from './model.ts';
+import { slotMap } from './layout.ts';
+import type { L4Proto, SlotRange } from './model.ts';
 
 /** The endpoints (ids) by slot after a change: stable where it can be, dense always. */
 export function assignSlots(previous: readonly string[], next: readonly string[]): string[] {
@@ -65,17 +66,19 @@ export function capacityFor(count: number): number {
  */
 export function placeSlots(
   id: string,
+  proto: L4Proto,
   endpoints: readonly string[],
   previous: SlotRange | undefined,
-  nextOffset: number[],
+  nextOffset: Record<string, number>,
   shards: number,
 ): SlotRange {
   const shard = shardOf(id, shards);
-  if (previous !== undefined && previous.shard === shard && endpoints.length <= previous.capacity) {
+  const map = slotMap(proto, shard);
+  if (previous !== undefined && previous.map === map && endpoints.length <= previous.capacity) {
     return { ...previous, endpoints: assignSlots(previous.endpoints, endpoints) };
   }
   const capacity = capacityFor(endpoints.length);
-  const offset = nextOffset[shard] ?? 0;
-  nextOffset[shard] = offset + capacity;
-  return { id, shard, offset, capacity, endpoints: [...endpoints] };
+  const offset = nextOffset[map] ?? 0;
+  nextOffset[map] = offset + capacity;
+  return { id, map, proto, shard, offset, capacity, endpoints: [...endpoints] };
 }
