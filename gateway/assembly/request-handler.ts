@@ -15,7 +15,7 @@
 // compiled at sync time, and the routing is read once per request from
 // `state.routing`, which a sync swaps in one assignment.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -181,6 +181,10 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
   ): void {
     const grpc = isGrpc(req);
     const response = gatewayErrorResponses[key];
+    // A request the gateway cannot read is not followed by another on the same connection.
+    if (key === 'BAD_REQUEST' && req.httpVersionMajor === 1) {
+      (res as ServerResponse).shouldKeepAlive = false;
+    }
     sendGatewayError(res as unknown as ErrorResponseTarget, key, grpc);
     observer.onResponse(
       new LocalRecord(

@@ -150,15 +150,24 @@ export function createListener(options: ListenerOptions): Listener {
       if (draining) res.shouldKeepAlive = false;
     }
     if (req.rawHeaders.length > limits.maxHeaders * 2) {
-      events.clientError?.('TOO_MANY_HEADERS', 431);
-      const r = refusal(431);
-      res.shouldKeepAlive = false;
-      res.writeHead(431, r.headers as string[]);
-      res.end(r.body);
-      req.resume();
+      refuse(req, res, 'TOO_MANY_HEADERS', 431);
+      return;
+    }
+    if (req.httpVersionMajor !== 1) {
+      // `GET / HTTP/2.0` on a cleartext HTTP/1 connection: no such protocol.
+      refuse(req, res, 'BAD_VERSION', 400);
       return;
     }
     handlers.request(req, res);
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, code: string, status: number): void {
+    events.clientError?.(code, status);
+    const r = refusal(status);
+    res.shouldKeepAlive = false;
+    res.writeHead(status, r.headers as string[]);
+    res.end(r.body);
+    req.resume();
   }
 
   function onH2Request(req: Http2ServerRequest, res: Tagged<Http2ServerResponse>): void {
