@@ -57,26 +57,41 @@ export function createDnsServer(options: DnsServerOptions): DnsServer {
             'dns forwarding',
           );
       }
-      if (workerCount <= 1) {
-        runtime = await startRuntime({
-          settings,
-          upstreams,
-          view: objects,
-          logger,
-          reusePort: false,
-        });
-        const r = runtime;
-        unsubscribe = objects.subscribe((batch) => r.zoneSync.record(batch.changes));
-      } else {
-        pool = await startWorkers(workerCount, { settings, upstreams }, objects, logger);
-        const p = pool;
-        unsubscribe = objects.subscribe((batch) => {
-          const changes = batch.changes.filter((c) =>
-            zoneKinds.has(kindKeyOf(c.object)),
-          ) as MirrorChange[];
-          if (changes.length > 0) p.broadcast({ type: 'objects', changes, reset: false });
-        });
+      // Subscribe before the first read of the objects: changes made while the
+      // zone is built and the sockets bind wait here, then go in order (replaying
+      // one the first read already saw is harmless: the last state wins).
+      let deliver: ((changes: MirrorChange[]) => void) | undefined;
+      const early: MirrorChange[] = [];
+      unsubscribe = objects.subscribe((batch) => {
+        const changes = batch.changes.filter((c) =>
+          zoneKinds.has(kindKeyOf(c.object)),
+        ) as MirrorChange[];
+        if (changes.length === 0) return;
+        if (deliver) deliver(changes);
+        else early.push(...changes);
+      });
+      try {
+        if (workerCount <= 1) {
+          const r = await startRuntime({
+            settings,
+            upstreams,
+            view: objects,
+            logger,
+            reusePort: false,
+          });
+          runtime = r;
+          deliver = (changes) => r.zoneSync.record(changes);
+        } else {
+          const p = await startWorkers(workerCount, { settings, upstreams }, objects, logger);
+          pool = p;
+          deliver = (changes) => p.broadcast({ type: 'objects', changes, reset: false });
+        }
+      } catch (error) {
+        unsubscribe();
+        unsubscribe = undefined;
+        throw error;
       }
+      if (early.length > 0) deliver(early.splice(0));
       logger.info(
         {
           addresses: server.addresses().map((a) => `${a.transport} ${a.address}:${a.port}`),
