@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ForwardedInput,
+  forwardedElement,
   forwardedHeaders,
   forwardedNode,
   forwardedValue,
@@ -133,5 +134,19 @@ describe('forwardedHeaders', () => {
     ['2001:db8:cafe::17', '"[2001:db8:cafe::17]"'],
   ])('forwardedNode(%j) = %s', (value, expected) => {
     expect(forwardedNode(value)).toBe(expected);
+  });
+});
+
+describe('forwardedElement', () => {
+  it.each([
+    ['10.0.0.1', 'example.com', 'http', 'for=10.0.0.1;host=example.com;proto=http'],
+    ['10.0.0.1', 'example.com:8080', 'https', 'for=10.0.0.1;host="example.com:8080";proto=https'],
+    ['fd00::1', undefined, 'http', 'for="[fd00::1]";proto=http'],
+    ['', 'a', 'http', 'for=unknown;host=a;proto=http'],
+    ['10.0.0.1', 'we"ird', 'http', 'for=10.0.0.1;host="we\\"ird";proto=http'],
+  ])('%s %s %s -> %s', (peer, host, proto, element) => {
+    // Twice: the second answer comes from the host cache.
+    expect(forwardedElement(peer, host, proto)).toBe(element);
+    expect(forwardedElement(peer, host, proto)).toBe(element);
   });
 });

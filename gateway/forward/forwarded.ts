@@ -39,9 +39,29 @@ export function forwardedValue(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
-/** The `for=` node of an address: IPv6 bracketed and quoted (RFC 7239 section 6). */
+/**
+ * The `for=` node of a socket's peer address: IPv6 bracketed and quoted
+ * (RFC 7239 section 6), IPv4 as it is (digits and dots are a token), and
+ * `unknown` when the socket no longer knows its peer (section 6.2).
+ */
 export function forwardedNode(address: string): string {
-  return address.includes(':') ? `"[${address}]"` : forwardedValue(address);
+  if (address === '') return 'unknown';
+  return address.includes(':') ? `"[${address}]"` : address;
+}
+
+// Host -> its Forwarded value: a gateway sees few hosts, and every request
+// carries one (a host:port is quoted, which a regex decides). Bounded, so a
+// client choosing Host values cannot grow it.
+const hostValues = new Map<string, string>();
+const HOST_VALUES_MAX = 256;
+
+function hostValue(host: string): string {
+  let value = hostValues.get(host);
+  if (value === undefined) {
+    value = forwardedValue(host);
+    if (hostValues.size < HOST_VALUES_MAX) hostValues.set(host, value);
+  }
+  return value;
 }
 
 /** This hop's Forwarded element. */
@@ -49,7 +69,7 @@ export function forwardedElement(peer: string, host: string | undefined, proto: 
   const node = forwardedNode(peer);
   return host === undefined || host === ''
     ? `for=${node};proto=${proto}`
-    : `for=${node};host=${forwardedValue(host)};proto=${proto}`;
+    : `for=${node};host=${hostValue(host)};proto=${proto}`;
 }
 
 /** The client address from a trusted peer's X-Forwarded-For chain. */
