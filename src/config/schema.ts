@@ -12,6 +12,7 @@ import { gateway } from './sections/gateway.ts';
 import { kubernetes } from './sections/kubernetes.ts';
 import { log } from './sections/log.ts';
 import { manifests } from './sections/manifests.ts';
+import { serviceProxy } from './sections/service-proxy.ts';
 import { store } from './sections/store.ts';
 
 export const sections = {
@@ -22,6 +23,7 @@ export const sections = {
   cluster,
   gateway,
   dns,
+  serviceProxy,
   kubernetes,
 } as const;
 

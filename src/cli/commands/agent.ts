@@ -1,7 +1,7 @@
 // `pier agent`: the node agent's pod network (agent/node-agent.ts): the
 // node's subnet lease, bridge, routes to the other nodes, masquerade, and
 // the socket pier-cni talks to. One per node, as root. The Service proxy
-// joins it later (issue 6).
+// (agent/service-proxy.ts) runs beside it, on its own nftables table.
 
 import type { CommandContext, OptionSpec } from '../command.ts';
 import { ExitCode } from '../command.ts';
@@ -207,6 +207,18 @@ export async function run(ctx: CommandContext): Promise<number> {
   lifecycle.onShutdown('admin', () => admin.close());
   readiness.set('pod-network', () => agent.status().ready);
   lifecycle.onShutdown('agent', () => agent.stop());
+  // The Service proxy (issue 6): its own nftables table, from the same Store.
+  const { startServiceProxy } = await import('../../../agent/service-proxy/start.ts');
+  startServiceProxy({
+    settings: config.serviceProxy,
+    nodeName: agentSettings.nodeName,
+    podNetwork: netConf.network,
+    store,
+    logger,
+    metrics,
+    readiness,
+    lifecycle,
+  });
   agent.start().then(
     () => logger.info(agent.info() as unknown as Record<string, unknown>, 'agent ready'),
     (error: unknown) => {
