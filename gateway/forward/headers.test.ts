@@ -9,7 +9,11 @@ import {
   type RequestHeaderScan,
   scanRequestHeaders,
 } from './request-headers.ts';
-import { filterResponseHeaders, type ParsedHeaders } from './response-headers.ts';
+import {
+  compileResponseEdits,
+  filterResponseHeaders,
+  type ParsedHeaders,
+} from './response-headers.ts';
 
 /** "Name: value" lines -> flat raw headers. */
 function raw(lines: string[]): string[] {
@@ -142,6 +146,31 @@ describe('request headers', () => {
     expect(result.out).toEqual(['X-Keep: 1']);
   });
 
+  it('ignores edits of protected names, takes a set Host, and still sees gRPC under an edited Content-Type', () => {
+    const edits = {
+      set: [
+        { name: 'X-Forwarded-For', value: '6.6.6.6' },
+        { name: 'Content-Length', value: '0' },
+        { name: 'Connection', value: 'x-a' },
+        { name: 'Proxy-Authorization', value: 'x' },
+        { name: 'traceparent', value: 'forged' },
+        { name: 'Host', value: 'internal' },
+        { name: 'Content-Type', value: 'application/grpc+proto' },
+        { name: 'X-Ok', value: '1' },
+      ],
+    };
+    const rules = compileRequestHeaderRules(compileHeaderEdits(edits));
+    expect(rules.append).toEqual(['Content-Type', 'application/grpc+proto', 'X-Ok', '1']);
+    expect(rules.host).toBe('internal');
+    const result = scan(
+      ['Host: shop', 'Content-Type: application/grpc', 'Content-Length: 5', 'X-A: kept'],
+      edits,
+    );
+    // The client's Content-Length stays (framing); its Content-Type goes (the edit replaces it).
+    expect(result.out).toEqual(['Content-Length: 5', 'X-A: kept']);
+    expect(result.scan).toMatchObject({ host: 'shop', grpc: true, contentLength: 5 });
+  });
+
   it('captures the affinity header and cookie lines', () => {
     expect(scan(['Cookie: a=1', 'Cookie: sticky=xyz'], undefined, 'cookie').scan.affinity).toBe(
       'a=1; sticky=xyz',
@@ -192,9 +221,24 @@ describe('response headers', () => {
       upgrade: false,
       out: ['X-A: 2', 'x-b: 3'],
     },
+    {
+      case: 'edits of framing and hop-by-hop names are ignored',
+      in: { 'content-length': '2', 'x-a': '1' } as ParsedHeaders,
+      edits: {
+        set: [
+          { name: 'Content-Length', value: '99' },
+          { name: 'Transfer-Encoding', value: 'chunked' },
+          { name: 'Connection', value: 'close' },
+          { name: 'X-A', value: '2' },
+        ],
+        remove: ['content-length', 'proxy-authenticate'],
+      },
+      upgrade: false,
+      out: ['content-length: 2', 'X-A: 2'],
+    },
   ])('$case', ({ in: headers, edits, upgrade, out }) => {
     const flat: string[] = [];
-    filterResponseHeaders(headers, compileHeaderEdits(edits), flat, upgrade);
+    filterResponseHeaders(headers, compileResponseEdits(compileHeaderEdits(edits)), flat, upgrade);
     expect(lines(flat)).toEqual(out);
   });
 });

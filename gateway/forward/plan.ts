@@ -7,6 +7,7 @@ import type { Upstream } from '../upstream.ts';
 import { type AffinityPolicy, type CompiledAffinity, compileAffinity } from './affinity.ts';
 import { type CompiledHeaderEdits, compileHeaderEdits, type HeaderEdits } from './header-edits.ts';
 import { compileRequestHeaderRules, type RequestHeaderRules } from './request-headers.ts';
+import { compileResponseEdits } from './response-headers.ts';
 import { type CompiledRetryPolicy, compileRetryPolicy, type RetryPolicy } from './retry.ts';
 import { createTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 
@@ -116,7 +117,7 @@ export function compileForwardPolicy(spec: ForwardPolicySpec = {}): ForwardPolic
       compileHeaderEdits(spec.requestHeaders),
       affinity?.header,
     ),
-    responseEdits: compileHeaderEdits(spec.responseHeaders),
+    responseEdits: compileResponseEdits(compileHeaderEdits(spec.responseHeaders)),
     retry: compileRetryPolicy(spec.retry),
     requestTimeoutMs: timeout('request', spec.timeouts?.requestMs),
     backendTimeoutMs: timeout('backendRequest', spec.timeouts?.backendRequestMs),

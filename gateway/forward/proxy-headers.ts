@@ -32,7 +32,7 @@ export function completeRequestHeaders(
   const policy = plan.policy;
   const peer = unmapIPv4(socket?.remoteAddress ?? '');
   const proto = (socket as TLSSocket | undefined)?.encrypted === true ? 'https' : 'http';
-  const host = plan.host ?? request.host;
+  const host = plan.host ?? policy.requestRules.host ?? request.host;
   if (host !== undefined) headers.push('host', host);
   if (request.teTrailers) headers.push('te', 'trailers');
   if (policy.trustedProxies.empty) {
@@ -68,7 +68,7 @@ export function completeRequestHeaders(
     request.traceparent = newTraceparent();
     headers.push('traceparent', request.traceparent);
   }
-  const append = policy.requestRules.edits.append;
+  const append = policy.requestRules.append;
   for (let i = 0; i < append.length; i++) headers.push(append[i]!);
   if (policy.affinity !== undefined && plan.upstream.hashes) {
     applyAffinity(policy.affinity, request.clientIp, request.affinity, request);

@@ -12,6 +12,12 @@
 //   by the request line the backend gets;
 // - names the route's header edits set or remove.
 //
+// Route edits cannot touch framing, hop-by-hop or the gateway's own
+// forwarding and trace headers (PROTECTED_REQUEST_HEADERS: such edits are
+// ignored, so a route cannot smuggle a second Content-Length or forge
+// X-Forwarded-For); a `set` of Host replaces the Host sent upstream, and a
+// `set` or `remove` of Content-Type still lets the scan see gRPC.
+//
 // Names are compared lowercased through one Map lookup per header; a small
 // cache of raw spellings ('User-Agent') saves the toLowerCase of common ones.
 
@@ -35,6 +41,27 @@ const CONTENT_LENGTH = 13;
 const TRANSFER_ENCODING = 14;
 const CONTENT_TYPE = 15;
 const AFFINITY = 16;
+/** Content-Type that route edits replace: sniffed for gRPC, not passed on. */
+const CONTENT_TYPE_EDITED = 17;
+
+/** Names route edits may not set, add or remove (besides every Proxy-* header). */
+export const PROTECTED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'http2-settings',
+  'expect',
+  'content-length',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'forwarded',
+  'traceparent',
+  'tracestate',
+]);
 
 const builtin: [string, number][] = [
   ['connection', CONNECTION],
@@ -60,6 +87,10 @@ const builtin: [string, number][] = [
 export interface RequestHeaderRules {
   readonly actions: ReadonlyMap<string, number>;
   readonly edits: CompiledHeaderEdits;
+  /** The edits' appended pairs without protected names and Host: what forward() appends. */
+  readonly append: readonly string[];
+  /** The Host a `set` edit asks for; undefined: the client's (or the plan's). */
+  readonly host: string | undefined;
   /** Lowercase name of the affinity header ('cookie' for cookie affinity), if any. */
   readonly affinityHeader: string | undefined;
 }
@@ -73,9 +104,19 @@ export function compileRequestHeaderRules(
   // Built-in handling wins over edits: a route cannot keep Connection or
   // forge the forwarding headers by setting them.
   for (const [name, action] of builtin) actions.set(name, action);
+  if (edits.drop.has('content-type')) actions.set('content-type', CONTENT_TYPE_EDITED);
   const affinity = affinityHeader?.toLowerCase();
   if (affinity !== undefined && !actions.has(affinity)) actions.set(affinity, AFFINITY);
-  return { actions, edits, affinityHeader: affinity };
+  const append: string[] = [];
+  let host: string | undefined;
+  for (let i = 0; i < edits.append.length; i += 2) {
+    const name = edits.append[i]!;
+    const lowered = name.toLowerCase();
+    if (lowered === 'host') host = edits.append[i + 1];
+    else if (!PROTECTED_REQUEST_HEADERS.has(lowered) && !lowered.startsWith('proxy-'))
+      append.push(name, edits.append[i + 1]!);
+  }
+  return { actions, edits, append, host, affinityHeader: affinity };
 }
 
 /** What the scan captured. One object per request, reset by the scan. */
@@ -231,6 +272,9 @@ export function scanRequestHeaders(
       case CONTENT_TYPE:
         if (value.startsWith('application/grpc')) scan.grpc = true;
         out.push(name, value);
+        break;
+      case CONTENT_TYPE_EDITED:
+        if (value.startsWith('application/grpc')) scan.grpc = true;
         break;
       case AFFINITY:
         scan.affinity = join(scan.affinity, value, l === 'cookie' ? '; ' : ', ');

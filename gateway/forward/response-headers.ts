@@ -10,6 +10,44 @@ import type { CompiledHeaderEdits } from './header-edits.ts';
 
 export type ParsedHeaders = Record<string, string | string[] | undefined>;
 
+/** Names route response edits may not set, add or remove (besides Proxy-*): framing and hop-by-hop. */
+export const PROTECTED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'http2-settings',
+  'content-length',
+  'trailer',
+]);
+
+/**
+ * Response edits without the protected names: an edit of Content-Length or
+ * Transfer-Encoding would make Node refuse or misframe the response.
+ */
+export function compileResponseEdits(edits: CompiledHeaderEdits): CompiledHeaderEdits {
+  const isProtected = (name: string) =>
+    PROTECTED_RESPONSE_HEADERS.has(name) || name.startsWith('proxy-');
+  let touched = false;
+  for (const name of edits.drop) if (isProtected(name)) touched = true;
+  for (let i = 0; i < edits.append.length; i += 2)
+    if (isProtected(edits.append[i]!.toLowerCase())) touched = true;
+  if (!touched) return edits;
+  const drop = new Set([...edits.drop].filter((name) => !isProtected(name)));
+  const append: string[] = [];
+  for (let i = 0; i < edits.append.length; i += 2) {
+    if (!isProtected(edits.append[i]!.toLowerCase()))
+      append.push(edits.append[i]!, edits.append[i + 1]!);
+  }
+  return Object.freeze({
+    drop,
+    append: Object.freeze(append),
+    empty: drop.size === 0 && append.length === 0,
+  });
+}
+
 const hopByHop = new Set([
   'connection',
   'keep-alive',
