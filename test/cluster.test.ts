@@ -234,7 +234,7 @@ describe
   });
 });
 
-/** What a restart must not change: links, addresses, routes, neighbours, nft rules, address records. */
+/** What a restart must not change: links, addresses, routes, neighbours, the nft table, address records. */
 async function snapshot(scope: NetnsScope, ns: string, dir: string) {
   const run = (argv: string[]) => scope.run(ns, argv);
   const links = (
@@ -251,7 +251,8 @@ async function snapshot(scope: NetnsScope, ns: string, dir: string) {
     addresses: await run(['ip', '-4', '-o', 'addr', 'show']),
     routes: await run(['ip', '-4', 'route', 'show', 'table', 'all']),
     neighbours: await run(['ip', 'neigh', 'show', 'nud', 'permanent']),
-    nft: await run(['nft', 'list', 'ruleset']),
+    // The pod network's own table (the Service proxy, in the same process, keeps its own).
+    nft: await run(['nft', 'list', 'table', 'ip', 'pier_pod_network']),
     records: (await import('node:fs')).readdirSync(`${dir}/data/ipam`, { recursive: true }).sort(),
   };
 }

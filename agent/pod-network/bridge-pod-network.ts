@@ -48,6 +48,10 @@ import {
 } from './names.ts';
 
 /** What the pod network needs of the node: present once the agent has a subnet. */
+/** How long after the last CNI request a deferred teardown runs, and its longest wait. */
+const TEARDOWN_IDLE_MS = 50;
+const TEARDOWN_MAX_WAIT_MS = 2000;
+
 export interface NodeAttachment {
   ipam: PodIpam;
   /** The pods' MTU: the node interface's, less the overlay's overhead. */
@@ -95,27 +99,76 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
   };
 
   // ---- deferred teardown ----------------------------------------------
-  const teardowns = new Map<string, Promise<void>>();
+  // A teardown waits until no CNI request has run for a moment (at most
+  // TEARDOWN_MAX_WAIT_MS), so the kernel's slow veth removal does not compete
+  // with the next pod's start or stop; settle() and an ADD of the same
+  // attachment hurry it.
+  const teardowns = new Map<string, { done: Promise<void>; hurry: () => void }>();
+  let active = 0;
+  let lastActivity = 0;
+  const busy = async <T>(work: () => Promise<T>): Promise<T> => {
+    active++;
+    try {
+      return await work();
+    } finally {
+      active--;
+      lastActivity = Date.now();
+    }
+  };
+  const whenIdle = (hurried: Promise<void>) =>
+    Promise.race([
+      hurried,
+      new Promise<void>((resolve) => {
+        const started = Date.now();
+        const check = () => {
+          const now = Date.now();
+          if (
+            (active === 0 && now - lastActivity >= TEARDOWN_IDLE_MS) ||
+            now - started >= TEARDOWN_MAX_WAIT_MS
+          ) {
+            resolve();
+          } else {
+            setTimeout(check, TEARDOWN_IDLE_MS).unref?.();
+          }
+        };
+        check();
+      }),
+    ]);
 
   const teardown = (host: string, ip: number | undefined): Promise<void> => {
-    const previous = teardowns.get(host) ?? Promise.resolve();
-    const work = previous.then(async () => {
-      try {
-        await deleteHostVeth(host);
-        if (ip !== undefined) await options.node()?.ipam.freeAddress(ip);
-      } catch (error) {
-        // The address stays marked releasing; the next settle() tries again.
-        logger.error(
-          { err: error, hostVeth: host },
-          'tearing down a deleted pod failed; retrying later',
-        );
-      }
+    const previous = teardowns.get(host)?.done ?? Promise.resolve();
+    let hurry: () => void = () => {};
+    const hurried = new Promise<void>((resolve) => {
+      hurry = resolve;
     });
-    teardowns.set(host, work);
-    void work.finally(() => {
-      if (teardowns.get(host) === work) teardowns.delete(host);
+    const done = previous
+      .then(() => whenIdle(hurried))
+      .then(async () => {
+        try {
+          await deleteHostVeth(host);
+          if (ip !== undefined) await options.node()?.ipam.freeAddress(ip);
+        } catch (error) {
+          // The address stays marked releasing; the next settle() tries again.
+          logger.error(
+            { err: error, hostVeth: host },
+            'tearing down a deleted pod failed; retrying later',
+          );
+        }
+      });
+    const entry = { done, hurry };
+    teardowns.set(host, entry);
+    void done.finally(() => {
+      if (teardowns.get(host) === entry) teardowns.delete(host);
     });
-    return work;
+    return done;
+  };
+
+  /** Waits for the teardown of one host veth, hurrying it. */
+  const teardownOf = async (host: string) => {
+    const entry = teardowns.get(host);
+    if (entry === undefined) return;
+    entry.hurry();
+    await entry.done;
   };
 
   const settle = async () => {
@@ -125,7 +178,10 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
       const host = hostVethName(record.containerId, record.ifname);
       if (!teardowns.has(host)) void teardown(host, record.ip);
     }
-    while (teardowns.size > 0) await Promise.all([...teardowns.values()]);
+    while (teardowns.size > 0) {
+      for (const entry of teardowns.values()) entry.hurry();
+      await Promise.all([...teardowns.values()].map((e) => e.done));
+    }
   };
 
   const attach = async (request: AttachRequest): Promise<AttachResult> => {
@@ -154,7 +210,7 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
     }
     const host = hostVethName(containerId, ifname);
     // The same attachment deleted a moment ago: its interface must be gone first.
-    await teardowns.get(host);
+    await teardownOf(host);
     const { ipam, mtu } = node;
     let allocation: { ip: number; existing: boolean };
     try {
@@ -349,5 +405,12 @@ export function createBridgePodNetwork(options: BridgePodNetworkOptions): PodNet
     }
   };
 
-  return { attach, detach, check, gc, settle, status: options.status };
+  return {
+    attach: (request) => busy(() => attach(request)),
+    detach: (request) => busy(() => detach(request)),
+    check: (request) => busy(() => check(request)),
+    gc,
+    settle,
+    status: options.status,
+  };
 }

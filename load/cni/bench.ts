@@ -355,21 +355,23 @@ function addDelRun(target: PeerTarget): LoadRun {
 
 function iperfRun(target: PeerTarget, durationSec: number): LoadRun {
   const t = target as CniTarget;
+  const client = [
+    'ip',
+    'netns',
+    'exec',
+    t.client ?? '',
+    'iperf3',
+    '-c',
+    t.host,
+    '-p',
+    String(t.port),
+    '-t',
+    String(durationSec),
+    '-J',
+  ];
   return {
-    argv: [
-      'ip',
-      'netns',
-      'exec',
-      t.client ?? '',
-      'iperf3',
-      '-c',
-      t.host,
-      '-p',
-      String(t.port),
-      '-t',
-      String(durationSec),
-      '-J',
-    ],
+    // A second's pause first: iperf3's server refuses ("busy") a test that comes before it has finished the last one.
+    argv: ['sh', '-c', 'sleep 1; exec "$@"', 'sh', ...client],
     timeoutMs: (durationSec + 20) * 1000,
     parse: parseIperf,
   };
