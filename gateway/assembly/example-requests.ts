@@ -15,8 +15,7 @@ export interface ExampleRequest {
 }
 
 function backendsText(backends: readonly WeightedBackend[], total: number): string {
-  const resolved = backends.filter((b) => b.resolved);
-  if (resolved.length === 0) return '500 (no resolvable backend)';
+  if (backends.length === 0) return '500 (no backend)';
   return backends
     .map((b) => {
       const name = b.resolved ? `${b.namespace}/${b.name}:${b.port}` : `500 (${b.reason})`;
