@@ -4,7 +4,10 @@
 // headers set, trace context), what the client receives, Expect:
 // 100-continue on a raw connection, header edits, affinity and the observer.
 
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { forward } from '../gateway/forward/forward.ts';
 import { compileForwardPolicy, type ForwardResult } from '../gateway/forward/plan.ts';
 import { isValidTraceparent } from '../gateway/forward/traceparent.ts';
 import {
@@ -13,6 +16,7 @@ import {
   Cleanup,
   curl,
   echoName,
+  listen,
   missingBinary,
   planOf,
   rawConnection,
@@ -438,5 +442,33 @@ describe.skipIf(skipFor(missing))('forward() over HTTP/1.1 and HTTP/2', () => {
     const good = await curl([`http://127.0.0.1:${gw.port}/good`]);
     expect(good.body).toBe('backend GET /good\n');
     expect(upstream.status()[0]).toMatchObject({ active: 0, consecutiveFailures: 0 });
+  });
+  it('marks requests that came over TLS as https, on HTTP/2 (ALPN) and HTTP/1.1', async () => {
+    const c = fresh();
+    const backend = await startBackend(c, echoName);
+    const upstream = upstreamOf(c, [backend.endpoint]);
+    const plan = planOf(upstream);
+    const pem = readFileSync(new URL('./gateway-forward-tls.pem', import.meta.url));
+    const server = http2.createSecureServer({ key: pem, cert: pem, allowHTTP1: true }, (req, res) =>
+      forward(req, res, plan(req)),
+    );
+    const port = await listen(server, c);
+    const sessions = new Set<http2.ServerHttp2Session>();
+    server.on('session', (session) => sessions.add(session));
+    c.add(() => {
+      for (const session of sessions) session.destroy();
+    });
+    for (const version of ['--http2', '--http1.1']) {
+      const r = await curl(['-k', version, `https://127.0.0.1:${port}/tls`]);
+      expect(r.status, version).toBe(200);
+      expect(r.body).toBe('backend GET /tls\n');
+    }
+    expect(backend.requests.map((req) => rawHeader(req, 'x-forwarded-proto'))).toEqual([
+      ['https'],
+      ['https'],
+    ]);
+    expect(rawHeader(backend.requests[0]!, 'forwarded')).toEqual([
+      `for=127.0.0.1;host="127.0.0.1:${port}";proto=https`,
+    ]);
   });
 });
