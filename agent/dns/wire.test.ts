@@ -3,7 +3,16 @@
 import packet from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { finish } from './reply.ts';
-import { DROP, keyToName, nameKey, parseQuery, type Query, Rcode, splitLabels } from './wire.ts';
+import {
+  DROP,
+  keyIsUnder,
+  keyToName,
+  nameKey,
+  parseQuery,
+  type Query,
+  Rcode,
+  splitLabels,
+} from './wire.ts';
 
 const query = (name: string, extra: Partial<packet.Packet> = {}) =>
   packet.encode({
@@ -156,6 +165,15 @@ describe('names', () => {
     expect(keyToName('\x03a.b\x01c\x00')).toBe('a\\.b.c.');
     expect(splitLabels('a\\.b.c.')).toEqual(['a.b', 'c']);
     expect(nameKey(keyToName('\x03a.b\x01c\x00'))).toBe('\x03a.b\x01c\x00');
+  });
+  it('tests suffixes at label boundaries only', () => {
+    const zone = nameKey('cluster.local.');
+    expect(keyIsUnder(nameKey('foo.cluster.local.'), zone)).toBe(true);
+    expect(keyIsUnder(zone, zone)).toBe(true);
+    expect(keyIsUnder(nameKey('xcluster.local.'), zone)).toBe(false);
+    expect(keyIsUnder(nameKey('local.'), zone)).toBe(false);
+    // A label whose bytes end like the suffix is not under it.
+    expect(keyIsUnder('\x0ex\x07cluster\x05local\x00', zone)).toBe(false);
   });
 });
 

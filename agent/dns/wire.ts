@@ -275,3 +275,12 @@ export function keyToName(key: string): string {
   }
   return name;
 }
+
+/** True when the wire key ends with `suffix` (also a wire key) at a label boundary. */
+export function keyIsUnder(key: string, suffix: string): boolean {
+  const start = key.length - suffix.length;
+  if (start < 0 || !key.endsWith(suffix)) return false;
+  let i = 0;
+  while (i < start) i += key.charCodeAt(i) + 1;
+  return i === start;
+}

@@ -16,11 +16,22 @@ import type { Recursor } from '../recursor.ts';
 import { finish } from '../reply.ts';
 import { resolve, type ZoneAnswer } from '../resolve.ts';
 import type { Handler, Reply, Stage } from '../stage.ts';
-import { Flag, keyToName, nameKey, type Query, Rcode, RRClass, RRType } from '../wire.ts';
+import {
+  Flag,
+  keyIsUnder,
+  keyToName,
+  nameKey,
+  type Query,
+  Rcode,
+  RRClass,
+  RRType,
+} from '../wire.ts';
 import type { Zone } from '../zone.ts';
 
 /** Preencoded responses kept per zone before the table starts over. */
 const MAX_RESPONSES = 200_000;
+const IN_ADDR_ARPA = nameKey('in-addr.arpa.');
+const IP6_ARPA = nameKey('ip6.arpa.');
 
 export interface KubernetesStage extends Stage {
   /** Serves another zone object from now on. */
@@ -37,6 +48,11 @@ export function createKubernetesStage(
   let zone = initial;
   let responses = new Map<string, Map<number, Buffer>>();
   let stored = 0;
+  // Names that cannot be the zone's go on without being resolved: the hot
+  // path of forwarded names costs one suffix test, not a resolve().
+  let originKey = nameKey(zone.origin);
+  const mayBeOurs = (key: string) =>
+    keyIsUnder(key, originKey) || keyIsUnder(key, IN_ADDR_ARPA) || keyIsUnder(key, IP6_ARPA);
 
   const encode = (
     q: Query,
@@ -72,6 +88,7 @@ export function createKubernetesStage(
     name: 'kubernetes',
     setZone(next) {
       zone = next;
+      originKey = nameKey(zone.origin);
       responses = new Map();
       stored = 0;
     },
@@ -97,6 +114,7 @@ export function createKubernetesStage(
       return (q) => {
         const cached = responses.get(q.key)?.get(q.qtype);
         if (cached !== undefined) return finish(q, cached, q.recursion);
+        if (!mayBeOurs(q.key)) return next(q);
         const answer = resolve({ name: keyToName(q.key), type: q.qtype }, zone);
         if (answer === undefined) return next(q);
         // An answer that follows a CNAME depends on another name (and, outside
