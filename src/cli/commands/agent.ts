@@ -70,7 +70,7 @@ export const options: readonly OptionSpec[] = [
     name: 'cluster-dns',
     type: 'string',
     value: 'IP[,IP]',
-    description: 'DNS servers in pods’ CNI results',
+    description: 'DNS servers in pods’ CNI results (default: dns.serverAddresses)',
   },
   {
     name: 'lease-ttl',
@@ -143,9 +143,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     subnetEnv: text('subnet-env'),
     socket: text('socket'),
     bridge: text('bridge'),
-    clusterDns: text('cluster-dns')
-      ?.split(',')
-      .filter((s) => s !== ''),
+    // Pods reach cluster DNS where the dns section says (dns.serverAddresses), unless told here.
+    clusterDns:
+      text('cluster-dns')
+        ?.split(',')
+        .filter((s) => s !== '') ??
+      (config.dns.serverAddresses.length > 0 ? [...config.dns.serverAddresses] : undefined),
     clusterDomain: config.cluster.domain,
     leaseTtlSeconds: seconds('lease-ttl'),
     renewMarginSeconds: seconds('renew-margin'),
