@@ -448,6 +448,35 @@ describeWithTools('gateway with real clients', [curlMissing, opensslMissing], ()
     }
   });
 
+  it('turns a port from HTTP to HTTPS when its listener changes protocol', async () => {
+    const extraPort = await freePort();
+    const http = `    - { name: flip, protocol: HTTP, port: ${extraPort}, hostname: www.example.com }`;
+    const tls = `    - name: flip
+      protocol: HTTPS
+      port: ${extraPort}
+      hostname: secure.example.com
+      tls: { mode: Terminate, certificateRefs: [{ name: exact }] }`;
+    try {
+      await live.apply(gatewayYaml(http));
+      expect(
+        echoOf(await curl(['-H', 'Host: www.example.com', `http://${LOOPBACK}:${extraPort}/a`]))
+          .server,
+      ).toBe('a1');
+      await live.apply(gatewayYaml(tls));
+      const r = await curl([
+        '--cacert',
+        ca.caFile,
+        '--resolve',
+        `secure.example.com:${extraPort}:${LOOPBACK}`,
+        `https://secure.example.com:${extraPort}/a`,
+      ]);
+      expect(r).toMatchObject({ status: 200, exit: 0 });
+      expect(live.gateway.state().ports.find((p) => p.port === extraPort)?.protocol).toBe('HTTPS');
+    } finally {
+      await live.apply(gatewayYaml());
+    }
+  });
+
   it('sees a new route within a sync: applied and answered in well under a second', async () => {
     const started = performance.now();
     await live.store.apply(objectsOf(routeC)[0]!);

@@ -17,7 +17,7 @@
 import { Kinds, kindKeyOf } from '../../src/model/object.ts';
 import type { EndpointSlice, KubeObject, Secret, Service } from '../../src/model.ts';
 import { createInformer, type Informer } from '../../src/store/informer.ts';
-import { createTrustedProxies } from '../forward/trusted-proxies.ts';
+import { createTrustedProxies } from '../forward.ts';
 import type { Gateway, GatewayOptions, GatewayPortStatus, GatewayState } from '../gateway.ts';
 import { createCertificateStore } from '../listener/certificates.ts';
 import { createListener, type Listener, type ListenerProtocol } from '../listener.ts';
@@ -28,7 +28,7 @@ import { translate } from '../translate/translate.ts';
 import { AssemblyErrors } from './errors.ts';
 import { CONFIG_KINDS, GATEWAY_KINDS } from './kinds.ts';
 import { createRequestHandlers, type PortState } from './request-handler.ts';
-import { backendWants, createPortRouting } from './routing.ts';
+import { backendWants, createPortRouting, type PortRouting } from './routing.ts';
 import { createSyncLoop } from './sync-loop.ts';
 import type { BackendWant } from './upstream-registry.ts';
 import { createUpstreamRegistry } from './upstream-registry.ts';
@@ -158,6 +158,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     void done.finally(() => closing.delete(done));
   }
 
+  function openPort(pc: PortConfig, routing: PortRouting, names: string[]): OpenPort {
+    const state = {
+      port: pc.port,
+      protocol: pc.protocol,
+      routing,
+      listening: false,
+      listeners: names,
+    } as OpenPort;
+    state.listener = newListener(pc, state);
+    open.set(pc.port, state);
+    return state;
+  }
+
   async function applyPorts(next: GatewayConfig): Promise<void> {
     const context = routingContext();
     const opening: Promise<void>[] = [];
@@ -174,52 +187,53 @@ export function createGateway(options: GatewayOptions): Gateway {
           logger.warn({ code: p.code, secret: p.secret, port: pc.port }, p.message);
       }
       let entry = open.get(pc.port);
+      let replaced: OpenPort | undefined;
       if (entry !== undefined && entry.protocol !== pc.protocol) {
-        closePort(entry, `protocol changed to ${pc.protocol}`);
+        // The new listener binds beside the old one (SO_REUSEPORT); the old drains once it listens.
+        replaced = entry.listening ? entry : undefined;
+        if (!entry.listening) void entry.listener.close(0);
         open.delete(pc.port);
         entry = undefined;
       }
-      if (entry !== undefined && entry.listening) {
+      if (entry?.listening) {
         entry.routing = routing;
         entry.listeners = names;
         if (selection !== undefined) entry.listener.setCertificates(selection);
         continue;
       }
-      // New (or failed before): open it.
-      const state: OpenPort =
-        entry ??
-        ({
-          port: pc.port,
-          protocol: pc.protocol,
-          routing,
-          listening: false,
-          listeners: names,
-        } as OpenPort);
+      // New, or not listening yet (a bind that failed before is tried again).
+      const state: OpenPort = entry ?? openPort(pc, routing, names);
       state.routing = routing;
       state.listeners = names;
-      if (entry === undefined) {
-        state.listener = newListener(pc, state);
-        open.set(pc.port, state);
-      }
       if (selection !== undefined) state.listener.setCertificates(selection);
       opening.push(
-        state.listener.listen().then(
-          (bound) => {
-            state.listening = true;
-            portErrors.delete(pc.port);
-            logger.info(
-              { port: bound.port, address: bound.address, protocol: pc.protocol, listeners: names },
-              'listening',
-            );
-          },
-          (error: unknown) => {
-            const code = (error as { code?: string }).code ?? 'ERR';
-            const message = error instanceof Error ? error.message : String(error);
-            if (portErrors.get(pc.port)?.message !== message)
-              logger.error({ code, port: pc.port }, message);
-            portErrors.set(pc.port, { code, message });
-          },
-        ),
+        state.listener
+          .listen()
+          .then(
+            (bound) => {
+              state.listening = true;
+              portErrors.delete(pc.port);
+              logger.info(
+                {
+                  port: bound.port,
+                  address: bound.address,
+                  protocol: pc.protocol,
+                  listeners: names,
+                },
+                'listening',
+              );
+            },
+            (error: unknown) => {
+              const code = (error as { code?: string }).code ?? 'ERR';
+              const message = error instanceof Error ? error.message : String(error);
+              if (portErrors.get(pc.port)?.message !== message)
+                logger.error({ code, port: pc.port }, message);
+              portErrors.set(pc.port, { code, message });
+            },
+          )
+          .finally(() => {
+            if (replaced !== undefined) closePort(replaced, `protocol changed to ${pc.protocol}`);
+          }),
       );
     }
     for (const [port, entry] of open) {

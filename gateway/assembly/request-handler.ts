@@ -25,9 +25,7 @@ import {
   sendGatewayError,
 } from '../errors.ts';
 import { applyHeaderEdits, decide, type ForwardDecision } from '../filters.ts';
-import { forward } from '../forward/forward.ts';
-import type { ForwardPlan } from '../forward/plan.ts';
-import { forwardUpgrade } from '../forward/upgrade.ts';
+import { type ForwardPlan, forward, forwardUpgrade } from '../forward.ts';
 import type {
   GatewayRequest,
   GatewayResponse,
@@ -107,7 +105,7 @@ class LocalRecord implements AccessRecord {
 
 function isGrpc(req: GatewayRequest | IncomingMessage): boolean {
   const type = req.headers['content-type'];
-  return type !== undefined && type.startsWith('application/grpc');
+  return type?.startsWith('application/grpc') === true;
 }
 
 /** Weighted choice returning the index (router/backend.ts pickBackend, by position). */

@@ -9,9 +9,14 @@
 // sync replaces the whole PortRouting, so a sync costs translate() and not
 // a walk over every rule.
 
-import type { AffinityPolicy } from '../forward/affinity.ts';
-import { compileForwardPolicy, type ForwardPlan, type ForwardPolicy } from '../forward/plan.ts';
-import type { TrustedProxies } from '../forward/trusted-proxies.ts';
+import {
+  type AffinityPolicy,
+  affinityFromSessionPersistence,
+  compileForwardPolicy,
+  type ForwardPlan,
+  type ForwardPolicy,
+  type TrustedProxies,
+} from '../forward.ts';
 import type { AccessLogSink } from '../gateway.ts';
 import type { GatewayMetrics } from '../observe/gateway-metrics.ts';
 import { createRouteObserver, type RouteObserver } from '../observe/route-observer.ts';
@@ -21,7 +26,6 @@ import type {
   RouteTable,
   RouteTableSpec,
   ServiceBackend,
-  SessionPersistence,
 } from '../router.ts';
 import type { PortConfig } from '../translate/gateway-config.ts';
 import type { BackendWant, UpstreamRegistry } from './upstream-registry.ts';
@@ -76,23 +80,6 @@ function gatewayName(listener: ListenerIdentity): string {
 
 export function serviceName(backend: ServiceBackend): string {
   return `${backend.namespace}/${backend.name}:${backend.port}`;
-}
-
-/** sessionPersistence (Gateway API) -> the forwarder's affinity. */
-export function affinityOf(
-  persistence: SessionPersistence | undefined,
-): AffinityPolicy | undefined {
-  if (persistence === undefined) return undefined;
-  if (persistence.type === 'Header') {
-    return { type: 'header', name: persistence.sessionName ?? 'x-pier-session' };
-  }
-  const ttl =
-    persistence.cookieLifetime === 'Permanent' && persistence.absoluteTimeoutMs !== undefined
-      ? Math.ceil(persistence.absoluteTimeoutMs / 1000)
-      : undefined;
-  return ttl === undefined
-    ? { type: 'cookie', name: persistence.sessionName ?? 'pier-session' }
-    : { type: 'cookie', name: persistence.sessionName ?? 'pier-session', ttlSeconds: ttl };
 }
 
 /** Every backend (and mirror) a port's rules send to: what the upstream registry must hold. */
@@ -210,7 +197,11 @@ export function createPortRouting(config: PortConfig, context: RoutingContext): 
 }
 
 function affinityField(match: RouteMatch, clientIp: boolean): { affinity?: AffinityPolicy } {
-  const affinity =
-    affinityOf(match.sessionPersistence) ?? (clientIp ? { type: 'client-ip' as const } : undefined);
+  const affinity: AffinityPolicy | undefined =
+    match.sessionPersistence !== undefined
+      ? affinityFromSessionPersistence(match.sessionPersistence)
+      : clientIp
+        ? { type: 'client-ip' }
+        : undefined;
   return affinity === undefined ? {} : { affinity };
 }

@@ -5,7 +5,7 @@
 // counter increments, two histogram observations and one string.
 
 import type { Counter, Histogram } from 'prom-client';
-import type { ForwardObserver } from '../forward/plan.ts';
+import type { ForwardObserver } from '../forward.ts';
 import type { AccessLogSink } from '../gateway.ts';
 import { type AccessLogStatic, type AccessRecord, accessLine, encodeStatic } from './access-log.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
