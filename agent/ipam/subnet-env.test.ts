@@ -23,7 +23,7 @@ describe('subnet.env', () => {
   });
 
   it('reads back what it wrote, and what flannel writes', async () => {
-    const path = join(dir, 'subnet.env');
+    const path = join(dir, 'run/flannel/subnet.env'); // its directory made as needed
     await writeSubnetEnv(path, env);
     expect(readFileSync(path, 'utf8')).toBe(renderSubnetEnv(env));
     const back = await readSubnetEnv(path);

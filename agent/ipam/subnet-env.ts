@@ -7,7 +7,8 @@
 //   FLANNEL_MTU=1450
 //   FLANNEL_IPMASQ=true
 
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { AgentErrors } from '../errors.ts';
 import { type Cidr, formatCidr, formatIp, parseCidr, parseIpWithPrefix } from './ipv4.ts';
 
@@ -66,6 +67,7 @@ export async function readSubnetEnv(path: string): Promise<SubnetEnv | undefined
 /** Writes through a temporary file and a rename, so readers never see half a file. */
 export async function writeSubnetEnv(path: string, env: SubnetEnv): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(temp, renderSubnetEnv(env), { mode: 0o644 });
   await rename(temp, path);
 }
