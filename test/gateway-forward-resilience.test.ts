@@ -20,6 +20,7 @@ import {
   eventually,
   missingBinary,
   planOf,
+  rawConnection,
   requireBinary,
   skipFor,
   startBackend,
@@ -355,5 +356,47 @@ describe.skipIf(skipFor(missing))('forward() when endpoints fail', () => {
     await eventually(() => closed === 1 && results.length === 1);
     expect(results[0]).toMatchObject({ clientAborted: true, status: 0 });
     expect(upstream.status()[0]).toMatchObject({ active: 0, consecutiveFailures: 0 });
+  });
+  it('does not blame an endpoint for a client whose request body breaks', async () => {
+    cleanup = new Cleanup();
+    const backends: Backend[] = [];
+    for (const name of ['a', 'b']) {
+      backends.push(
+        await startBackend(
+          cleanup,
+          (req, res) => {
+            req.on('error', () => {});
+            req.resume();
+            req.once('end', () => res.end('ok'));
+          },
+          name,
+        ),
+      );
+    }
+    const { upstream, url } = await gateway(
+      backends.map((b) => b.endpoint),
+      {},
+      { outlier: { consecutiveFailures: 1, consecutiveConnectFailures: 1 } },
+    );
+    const port = Number(new URL(url).port);
+    for (let i = 0; i < 4; i++) {
+      // A chunked upload whose second chunk size is not hex: the gateway's
+      // parser fails mid-body, after the backend has the request.
+      const conn = await rawConnection(port, cleanup);
+      conn.socket.write(
+        'POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n',
+      );
+      await eventually(() => backends.reduce((n, b) => n + b.requests.length, 0) > i);
+      conn.socket.write('zz\r\nxx\r\n');
+      await eventually(() => results.length > i);
+    }
+    expect(results.every((r) => r.clientAborted || r.errorCode === 'PIER_GW_BAD_REQUEST')).toBe(
+      true,
+    );
+    for (const host of upstream.status()) {
+      expect(host, host.key).toMatchObject({ ejected: false, consecutiveFailures: 0, active: 0 });
+    }
+    // And the endpoints still serve.
+    expect((await curl([`${url}/`])).body).toBe('ok');
   });
 });
