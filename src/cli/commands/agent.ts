@@ -222,6 +222,14 @@ export async function run(ctx: CommandContext): Promise<number> {
     readiness,
     lifecycle,
   });
+  // Cluster DNS on this node (issue 5; agent/dns): it waits for the Store on its own,
+  // so the pod network does not wait for it, and a port it cannot bind is logged.
+  if (config.dns.enabled) {
+    const { serveClusterDns } = await import('../../../agent/dns/serve.ts');
+    serveClusterDns({ config, store, logger, lifecycle, metrics, readiness }).catch(
+      (error: unknown) => logger.error({ err: error }, 'cluster DNS could not start'),
+    );
+  }
   agent.start().then(
     () => logger.info(agent.info() as unknown as Record<string, unknown>, 'agent ready'),
     (error: unknown) => {
