@@ -5,6 +5,7 @@
 // 100-continue on a raw connection, header edits, affinity and the observer.
 
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import http2 from 'node:http2';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { forward } from '../gateway/forward/forward.ts';
@@ -264,6 +265,20 @@ describe.skipIf(skipFor(missing))('forward() over HTTP/1.1 and HTTP/2', () => {
     );
     expect(r2.statuses).toEqual([100, 200]);
     expect(r2.body).toBe('got 3000 expect=');
+    // A listener without checkContinue: Node sends the 100, and only once.
+    for (const server of [
+      http.createServer((req, res) => forward(req, res, planOf(upstream)(req))),
+      http2.createServer((req, res) => forward(req, res, planOf(upstream)(req))),
+    ]) {
+      const port = await listen(server, c);
+      const h2 = server instanceof http.Server ? [] : ['--http2-prior-knowledge'];
+      const r3 = await curl(
+        [...h2, '-H', 'Expect: 100-continue', '--data-binary', '@-', `http://127.0.0.1:${port}/`],
+        Buffer.alloc(2000, 'z'),
+      );
+      expect(r3.statuses, h2.join('')).toEqual([100, 200]);
+      expect(r3.body).toBe('got 2000 expect=');
+    }
 
     // No endpoint: the 503 comes before the body, without a 100.
     upstream.setEndpoints([]);

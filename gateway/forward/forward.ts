@@ -248,11 +248,17 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
   sendContinue(): void {
     if (!this.expectContinue) return;
     this.expectContinue = false;
-    const res = this.res as unknown as ServerResponse & { _sent100?: boolean };
+    const res = this.res as unknown as ServerResponse & {
+      _sent100?: boolean;
+      stream?: { sentInfoHeaders?: readonly unknown[] };
+    };
     // Node answers 100-continue itself unless the server has a checkContinue
     // listener that hands the request here; then it is ours to send, once
-    // the gateway has an endpoint for the body.
+    // the gateway has an endpoint for the body. HTTP/1.1 marks a sent 100
+    // with _sent100, HTTP/2 keeps it among the stream's informational heads.
     if (res._sent100 === true) return;
+    const infoHeads = res.stream?.sentInfoHeaders;
+    if (infoHeads !== undefined && infoHeads.length > 0) return;
     res.writeContinue();
   }
 
