@@ -28,6 +28,7 @@ import {
   LOOPBACK,
   objectsOf,
   opensslMissing,
+  rawRequest,
   serviceYaml,
   startEchoBackend,
   startGateway,
@@ -474,6 +475,36 @@ describeWithTools('gateway with real clients', [curlMissing, opensslMissing], ()
       expect(live.gateway.state().ports.find((p) => p.port === extraPort)?.protocol).toBe('HTTPS');
     } finally {
       await live.apply(gatewayYaml());
+    }
+  });
+
+  it('survives garbage and broken handshakes on the TLS port, and still serves', async () => {
+    const hello = Buffer.from('16030100a5010000a10303', 'hex');
+    for (let i = 0; i < 300; i++) {
+      const junk = Buffer.from(
+        Array.from({ length: 1 + (i % 200) }, (_, j) => (i * 31 + j * 17) & 0xff),
+      );
+      await rawRequest(httpsPort, i % 2 === 0 ? junk : Buffer.concat([hello, junk]), {
+        timeoutMs: 100,
+      });
+    }
+    expect(await curl(https('secure.example.com', '/a'))).toMatchObject({ status: 200, exit: 0 });
+    expect(await live.metrics.render()).toMatch(
+      /pier_gateway_tls_handshake_errors_total\{reason="[A-Z_]+"\} [1-9]/,
+    );
+  });
+
+  it('refuses CONNECT over HTTP/2 with 405', async () => {
+    const session = connectH2(`http://${LOOPBACK}:${httpPort}`);
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':method': 'CONNECT', ':authority': 'evil.example:22' });
+        stream.on('response', (h) => resolve(Number(h[':status'])));
+        stream.on('error', reject);
+      });
+      expect(status).toBe(405);
+    } finally {
+      session.destroy();
     }
   });
 
