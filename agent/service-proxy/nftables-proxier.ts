@@ -14,7 +14,7 @@
 // while the agent restarts, until its first sync swaps the table atomically.
 
 import { Kinds, kindKeyOf } from '../../src/model/object.ts';
-import { type EndpointSlice, SERVICE_NAME_LABEL, type Service } from '../../src/model.ts';
+import type { EndpointSlice, Service } from '../../src/model.ts';
 import { createInformer, type Informer, type InformerBatch } from '../../src/store/informer.ts';
 import type {
   ServiceProxy,
@@ -77,15 +77,41 @@ export function createNftablesProxier(
   let unsubscribe: (() => void) | undefined;
   let started = false;
 
+  /** The slices of each Service, kept from the informer's batches (a label lookup would scan them all). */
+  const slicesOf = new Map<string, Map<string, EndpointSlice>>();
+  const sliceKey = (slice: EndpointSlice) => slice.metadata.name;
+  const forget = (slice: EndpointSlice) => {
+    const name = sliceServiceName(slice);
+    if (name === undefined) return;
+    const slices = slicesOf.get(name);
+    slices?.delete(sliceKey(slice));
+    if (slices?.size === 0) slicesOf.delete(name);
+  };
+  const keep = (slice: EndpointSlice) => {
+    const name = sliceServiceName(slice);
+    if (name === undefined) return;
+    let slices = slicesOf.get(name);
+    if (slices === undefined) {
+      slices = new Map();
+      slicesOf.set(name, slices);
+    }
+    slices.set(sliceKey(slice), slice);
+  };
+
   const record = (batch: InformerBatch) => {
     for (const change of batch.changes) {
-      for (const object of [change.object, change.previous]) {
-        if (object === undefined) continue;
-        if (kindKeyOf(object) === Kinds.Service) dirty.add(serviceName(object as Service));
-        else {
-          const name = sliceServiceName(object as EndpointSlice);
-          if (name !== undefined) dirty.add(name);
-        }
+      if (kindKeyOf(change.object) === Kinds.Service) {
+        dirty.add(serviceName(change.object as Service));
+        continue;
+      }
+      const slice = change.object as EndpointSlice;
+      const previous = change.previous as EndpointSlice | undefined;
+      if (previous !== undefined) forget(previous);
+      if (change.type === 'deleted') forget(slice);
+      else keep(slice);
+      for (const s of [slice, previous]) {
+        const name = s === undefined ? undefined : sliceServiceName(s);
+        if (name !== undefined) dirty.add(name);
       }
     }
     if (dirty.size > 0) runner.request();
@@ -99,10 +125,7 @@ export function createNftablesProxier(
       name: serviceNameOnly,
     });
     if (service === undefined) return undefined;
-    const slices = informer.list<EndpointSlice>(Kinds.EndpointSlice, {
-      namespace,
-      labelSelector: { [SERVICE_NAME_LABEL]: serviceNameOnly },
-    });
+    const slices = [...(slicesOf.get(name)?.values() ?? [])];
     return servicePortsOf(service, slices, { nodeName: settings.nodeName });
   };
 

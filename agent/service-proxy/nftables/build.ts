@@ -18,6 +18,7 @@
 //        `numgen random mod N-i` rules (equal odds), and remembered.
 
 import type { L4Proto, ProxyEndpoint, ServicePortInfo } from '../service-ports.ts';
+import { LayeredMap } from './layered-map.ts';
 import {
   affinitySet,
   affinitySetDef,
@@ -48,6 +49,7 @@ export type ServiceChanges = ReadonlyMap<string, readonly ServicePortInfo[] | un
 /** A ruleset with nothing in it yet. */
 export function emptyRuleset(options: LayoutOptions): Ruleset {
   return {
+    id: {},
     options,
     generation: 0,
     fragments: new Map(),
@@ -66,8 +68,8 @@ export function emptyRuleset(options: LayoutOptions): Ruleset {
  */
 export function buildRuleset(previous: Ruleset, changes: ServiceChanges): Ruleset {
   const options = previous.options;
-  const fragments = new Map(previous.fragments);
-  const owners = new Map(previous.owners);
+  const fragments = LayeredMap.of(previous.fragments);
+  const owners = LayeredMap.of(previous.owners);
   const nextOffset = { ...previous.nextOffset };
   let released = false;
 
@@ -95,6 +97,7 @@ export function buildRuleset(previous: Ruleset, changes: ServiceChanges): Rulese
     }
     fragments.set(name, buildFragment(name, ports, old, { options, owners, nextOffset }));
   }
+  const rebuilt = new Set(names);
   // A Service that lost a key to another one gets it once that one lets go.
   if (released) {
     for (const [name, fragment] of fragments) {
@@ -104,23 +107,50 @@ export function buildRuleset(previous: Ruleset, changes: ServiceChanges): Rulese
         name,
         buildFragment(name, fragment.ports, fragment, { options, owners, nextOffset }),
       );
+      rebuilt.add(name);
     }
   }
 
-  const clusterIPs = new Set<string>();
-  const hairpin = new Set<string>();
-  const slotMaps = new Map<string, L4Proto>();
-  for (const fragment of fragments.values()) {
-    for (const ip of fragment.clusterIPs) clusterIPs.add(ip);
-    for (const ip of fragment.hairpin) hairpin.add(ip);
-    for (const range of fragment.slots)
-      if (range.endpoints.length > 0) slotMaps.set(range.map, range.proto);
+  // The global sets change only when a rebuilt Service's share of them did:
+  // most changes (an endpoint elsewhere replaced) keep them as they are.
+  let { clusterIPs, hairpin, slotMaps } = previous;
+  const same = (a: readonly string[] = [], b: readonly string[] = []) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  const maps = (f: Fragment | undefined) => (f?.slots ?? []).map((r) => r.map);
+  let globalsChanged = false;
+  for (const name of rebuilt) {
+    const a = previous.fragments.get(name);
+    const b = fragments.get(name);
+    if (
+      !same(a?.clusterIPs, b?.clusterIPs) ||
+      !same(a?.hairpin, b?.hairpin) ||
+      !same(maps(a), maps(b))
+    ) {
+      globalsChanged = true;
+      break;
+    }
+  }
+  if (globalsChanged) {
+    const ips = new Set<string>();
+    const pairs = new Set<string>();
+    const inUse = new Map<string, L4Proto>();
+    for (const fragment of fragments.values()) {
+      for (const ip of fragment.clusterIPs) ips.add(ip);
+      for (const ip of fragment.hairpin) pairs.add(ip);
+      for (const range of fragment.slots) inUse.set(range.map, range.proto);
+    }
+    clusterIPs = ips;
+    hairpin = pairs;
+    slotMaps = inUse;
   }
   return {
+    id: {},
+    changedSince: { parent: previous.id, names: rebuilt },
     options,
     generation: previous.generation + 1,
-    fragments,
-    owners,
+    // Folded now, once, rather than on every later derive().
+    fragments: fragments.compact(),
+    owners: owners.compact(),
     nextOffset,
     clusterIPs,
     hairpin,
@@ -147,7 +177,7 @@ function ownedKeys(fragment: Fragment): string[] {
 
 interface BuildContext {
   options: LayoutOptions;
-  owners: Map<string, string>;
+  owners: LayeredMap<string, string>;
   nextOffset: Record<string, number>;
 }
 

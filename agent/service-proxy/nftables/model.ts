@@ -137,6 +137,13 @@ export interface LayoutOptions {
 }
 
 export interface Ruleset {
+  /** This ruleset's identity (a fresh object per build). */
+  id: object;
+  /**
+   * The Services rebuilt since `parent` (a ruleset's id): planning from that
+   * very ruleset looks at these only.
+   */
+  changedSince?: { parent: object; names: ReadonlySet<string> };
   options: LayoutOptions;
   /** Counts syncs; the kernel's copy carries it in the marker chain. */
   generation: number;

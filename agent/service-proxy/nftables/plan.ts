@@ -202,7 +202,11 @@ function planIncremental(desired: Ruleset, current: Ruleset): Plan {
     changed: 0,
   };
   let services = 0;
-  const names = new Set([...current.fragments.keys(), ...desired.fragments.keys()]);
+  // Built from `current` itself: only the Services rebuilt since can differ.
+  const names: Iterable<string> =
+    desired.changedSince?.parent === current.id
+      ? desired.changedSince.names
+      : new Set([...current.fragments.keys(), ...desired.fragments.keys()]);
   for (const name of names) {
     const a = current.fragments.get(name);
     const b = desired.fragments.get(name);
