@@ -42,7 +42,7 @@ export function knotConfig(o: {
 export const knotdPeer: Peer<DnsFixture> = {
   name: 'knotd',
   label: 'knotd (authoritative)',
-  version: () => commandVersion('knotd', ['--version'], /Knot DNS,? version (\S+)/i),
+  version: () => commandVersion('knotd', ['--version'], /version (\S+)/),
   async start({ scope, group, fixture, options, signal }) {
     const dir = await makeTempDir(scope, 'knotd');
     const port = await freePort();
