@@ -25,7 +25,7 @@ export interface ServiceProxySettings {
   masqueradeBit: number;
   /** Least time between two syncs. */
   minSyncIntervalMs: number;
-  /** A sync at least this often: the kernel's table is checked and repaired. */
+  /** A sync at least this often, and the kernel's table checked (and repaired) at this pace. */
   syncPeriodMs: number;
   /** A full rewrite at least this often (compacts slot ranges). */
   fullSyncPeriodMs: number;
@@ -59,6 +59,8 @@ export interface SyncReport {
   elementsAdded: number;
   elementsRemoved: number;
   conntrackDeleted: number;
+  /** Seconds in each step: reading the marker, building, planning, `nft -f`, `conntrack -D`. */
+  phases: { check: number; build: number; plan: number; apply: number; conntrack: number };
 }
 
 export interface ServiceProxyInfo {
@@ -81,7 +83,7 @@ export interface ServiceProxy {
   start(): Promise<void>;
   /** Stops watching and syncing; the table stays, so traffic keeps flowing. */
   stop(): Promise<void>;
-  /** Syncs now and waits for it. */
+  /** Syncs now, reading the kernel's table back first, and waits for it. */
   sync(): Promise<void>;
   /** True once a sync has applied. */
   ready(): boolean;

@@ -135,6 +135,24 @@ describe('the nftables proxier', () => {
     expect(err?.code).toBe('PIER_PROXY_TABLE_CHANGED');
   });
 
+  it('cannot hide a flushed table behind later incremental syncs', async () => {
+    await store.apply(web);
+    await store.apply(webSlice('10.244.2.3 node-2'));
+    const p = await start();
+    nft.flushTable('ip', TABLE);
+    // A change before the next check: applied incrementally, the marker stays gone.
+    await store.apply(webSlice('10.244.2.4 node-2'));
+    await until('the incremental sync', () => reports.length === 2);
+    expect(reports[1]).toMatchObject({ ok: true, full: false });
+    expect(await nft.chainComments('ip', TABLE, 'sync-generation')).toEqual([]);
+    // The next check (each syncPeriod, or sync()) finds it and writes the table in full.
+    await p.sync();
+    expect(reports.at(-1)).toMatchObject({ ok: true, full: true, reason: 'table changed' });
+    expect(await nft.chainComments('ip', TABLE, 'sync-generation')).toEqual([
+      'pier service proxy generation 3',
+    ]);
+  });
+
   it('keeps the last table when an apply fails, and retries in full', async () => {
     await store.apply(web);
     await store.apply(webSlice('10.244.2.3 node-2'));

@@ -14,7 +14,11 @@
 //   3. changed and removed chains flushed, changed and new chains filled
 //   4. new and changed map elements in
 //   5. removed chains, then removed sets and maps deleted
-//   6. the generation marker rewritten
+//
+// The marker chain holds one rule, written by full plans only: its comment
+// names the generation of the last full write. A table flushed (rules gone)
+// or deleted loses it; incremental plans leave it alone, so they cannot
+// hide such a loss (see nftables-proxier.ts: when the marker is read).
 
 import { baseChains, baseSets, FAMILY, Names, slotMapDef } from './layout.ts';
 import type { ChainDef, Element, Fragment, Rule, Ruleset, SetDef } from './model.ts';
@@ -247,10 +251,6 @@ function planIncremental(desired: Ruleset, current: Ruleset): Plan {
     lines.push(`delete set ${prefix} ${name}`);
   }
   for (const name of oldMaps) lines.push(`delete map ${prefix} ${name}`);
-  lines.push(`flush chain ${prefix} ${Names.generation}`);
-  lines.push(
-    `add rule ${prefix} ${Names.generation} ${renderRule(markerRule(desired.generation))}`,
-  );
   lines.push('');
   return {
     script: lines.join('\n'),
