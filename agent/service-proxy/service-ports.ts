@@ -119,6 +119,8 @@ interface Candidate {
   endpoint: ProxyEndpoint;
   ready: boolean;
   servingTerminating: boolean;
+  /** Address and port as one number, for sorting. */
+  order: number;
 }
 
 function endpointsOf(
@@ -148,11 +150,12 @@ function endpointsOf(
           },
           ready,
           servingTerminating,
+          order: ipNumber(ip) * 65536 + port,
         });
       }
     }
   }
-  return [...byAddress.values()].sort((a, b) => compareEndpoints(a.endpoint, b.endpoint));
+  return [...byAddress.values()].sort((a, b) => a.order - b.order);
 }
 
 function choose(candidates: readonly Candidate[]): ProxyEndpoint[] {
@@ -171,8 +174,16 @@ export function compareEndpoints(a: ProxyEndpoint, b: ProxyEndpoint): number {
 }
 
 function ipNumber(ip: string): number {
-  const [a = 0, b = 0, c = 0, d = 0] = ip.split('.').map(Number);
-  return ((a * 256 + b) * 256 + c) * 256 + d;
+  let value = 0;
+  let part = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      value = value * 256 + part;
+      part = 0;
+    } else part = part * 10 + (c - 48);
+  }
+  return value * 256 + part;
 }
 
 /** `namespace/name` of a Service. */
