@@ -467,6 +467,11 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
       this.res.destroy();
       return;
     }
+    // Read and drop what is left of the body, as Node's HTTP/1.1 server does
+    // after a response. On HTTP/2 an unread request makes Node reset the
+    // stream (RST_STREAM NO_ERROR) right after the answer, which some
+    // clients (curl 7.88) report as an error instead of the answer.
+    if (!this.req.readableEnded) this.req.resume();
     sendGatewayError(this.res, key, this.grpc);
     if (!this.grpc) this.status = this.res.statusCode;
   }
