@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect as connectH2 } from 'node:http2';
-import { connect as connectTcp } from 'node:net';
+import { connect as connectTcp, createServer as createNetServer } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { Agent, Pool, request, WebSocket } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -505,6 +505,32 @@ describeWithTools('gateway with real clients', [curlMissing, opensslMissing], ()
       expect(status).toBe(405);
     } finally {
       session.destroy();
+    }
+  });
+
+  it('reports a port it cannot bind, stays unready, and binds it once it is free', async () => {
+    const busyPort = await freePort();
+    const squatter = createNetServer();
+    await new Promise<void>((resolve) => squatter.listen(busyPort, LOOPBACK, resolve));
+    try {
+      await live.apply(gatewayYaml(`    - { name: busy, protocol: HTTP, port: ${busyPort} }`));
+      expect(live.gateway.ready()).toBe(false);
+      const error = live.gateway.state().portErrors.find((e) => e.port === busyPort);
+      expect(error?.code).toBe('PIER_GW_LISTEN_FAILED');
+      expect(error?.message).toContain('EADDRINUSE');
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+      const started = performance.now();
+      while (!live.gateway.ready() && performance.now() - started < 5000) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(live.gateway.ready()).toBe(true);
+      expect(
+        echoOf(await curl(['-H', 'Host: www.example.com', `http://${LOOPBACK}:${busyPort}/a`]))
+          .server,
+      ).toBe('a1');
+    } finally {
+      if (squatter.listening) squatter.close();
+      await live.apply(gatewayYaml());
     }
   });
 

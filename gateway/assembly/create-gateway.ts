@@ -33,6 +33,9 @@ import { createSyncLoop } from './sync-loop.ts';
 import type { BackendWant } from './upstream-registry.ts';
 import { createUpstreamRegistry } from './upstream-registry.ts';
 
+/** How soon a port that failed to bind is tried again. */
+const PORT_RETRY_MS = 1000;
+
 interface OpenPort extends PortState {
   port: number;
   protocol: ListenerProtocol;
@@ -73,6 +76,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let knownProblems = new Set<string>();
   let closed = false;
   let unsubscribe: (() => void) | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   const loop = createSyncLoop(settings.syncDelayMs, sync, (error) => {
     const failure = AssemblyErrors.SYNC_FAILED(
@@ -271,6 +275,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (endpointsNeeded) registry.sync(wants, lookup);
     if (translateNeeded || portErrors.size > 0) await applyPorts(next!);
     config = next;
+    // A port that could not be bound (in use, no permission) is tried again without waiting for a change.
+    if (portErrors.size > 0 && retryTimer === undefined && !closed) {
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        loop.schedule();
+      }, PORT_RETRY_MS);
+      retryTimer.unref();
+    }
     syncs++;
     gm.syncs.inc();
     const seconds = (performance.now() - started) / 1000;
@@ -336,6 +348,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async close(graceMs = settings.shutdownGraceMs) {
       if (closed) return;
       closed = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
       unsubscribe?.();
       await loop.stop();
       if (ownInformer) await informer.stop();

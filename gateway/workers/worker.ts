@@ -61,10 +61,18 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   });
   process.once('disconnect', () => void lifecycle.shutdown('the primary went away'));
   await gateway.start();
-  const ready: ReadyMessage = {
-    type: 'pier:ready',
-    ports: gateway.state().ports.map((p) => p.port),
+  // Ready once every configured port listens (a busy port is retried by the gateway).
+  const announce = () => {
+    if (!gateway.ready()) {
+      setTimeout(announce, 200).unref();
+      return;
+    }
+    const ready: ReadyMessage = {
+      type: 'pier:ready',
+      ports: gateway.state().ports.map((p) => p.port),
+    };
+    process.send?.(ready);
   };
-  process.send?.(ready);
+  announce();
   return lifecycle.done;
 }
