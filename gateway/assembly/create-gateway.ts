@@ -287,15 +287,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     gm.syncs.inc();
     const seconds = (performance.now() - started) / 1000;
     gm.syncDuration.observe(seconds);
-    logger.debug(
-      {
-        revision: informer.revision(),
-        ports: next?.ports.length ?? 0,
-        translated: translateNeeded,
-        ms: Math.round(seconds * 1000),
-      },
-      'synced',
-    );
+    const summary = {
+      revision: informer.revision(),
+      ms: Math.round(seconds * 1000),
+      ports: next?.ports.map((p) => `${p.protocol} ${p.port}`) ?? [],
+      gateways: next?.status.gateways.map(
+        (g) =>
+          `${g.namespace}/${g.name}: ${g.listeners.map((l) => `${l.name}=${l.attachedRoutes}`).join(' ')}`,
+      ),
+      upstreams: registry.list().length,
+      problems: next?.problems.length ?? 0,
+    };
+    // A new configuration is worth a line; an endpoints-only sync is not.
+    if (translateNeeded) logger.info(summary, 'configuration applied');
+    else logger.debug(summary, 'endpoints synced');
   }
 
   function portStatus(entry: OpenPort): GatewayPortStatus {
