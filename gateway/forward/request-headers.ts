@@ -287,6 +287,11 @@ export function scanRequestHeaders(
 
 /** Removes from `out` the headers that Connection names (rare: most say keep-alive or close). */
 function dropConnectionListed(connection: string, out: string[]): void {
+  // Browsers send `keep-alive`: nothing named, nothing to split.
+  if (connection.length <= 10) {
+    const l = connection.toLowerCase();
+    if (l === 'keep-alive' || l === 'close' || l === 'upgrade') return;
+  }
   const names = new Set<string>();
   for (const token of connection.split(',')) {
     const t = token.trim().toLowerCase();

@@ -58,6 +58,12 @@ const hopByHop = new Set([
   'http2-settings',
 ]);
 
+function isPlainConnection(value: string | string[]): boolean {
+  if (typeof value !== 'string' || value.length > 10) return false;
+  const l = value.toLowerCase();
+  return l === 'keep-alive' || l === 'close' || l === 'upgrade';
+}
+
 /**
  * Pushes the headers to send to `out` (flat name, value pairs). `upgrade`
  * keeps Upgrade and Connection: upgrade for a 101 response.
@@ -70,7 +76,8 @@ export function filterResponseHeaders(
 ): void {
   const connection = headers.connection;
   let listed: Set<string> | undefined;
-  if (connection !== undefined) {
+  // Most backends say only `keep-alive` (or `close`): nothing to look up.
+  if (connection !== undefined && !isPlainConnection(connection)) {
     const text = Array.isArray(connection) ? connection.join(',') : connection;
     for (const token of text.split(',')) {
       const t = token.trim().toLowerCase();
