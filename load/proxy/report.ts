@@ -3,7 +3,7 @@
 
 import { cell } from '../bench/report-markdown.ts';
 import { median } from '../bench/stats.ts';
-import type { ProxyResult, ProxyRow } from './bench.ts';
+import { medianPhases, type ProxyResult, type ProxyRow } from './bench.ts';
 
 const LAYOUT = {
   pier: 'Pier (verdict map + slot maps)',
@@ -83,6 +83,35 @@ export function renderProxyMarkdown(result: ProxyResult): string {
           r.layout === 'pier' ? spread(r.changeNft, 1000, 1) : '',
           r.error ?? '',
         ]),
+    ),
+    '',
+    "Where Pier's sync time goes (medians, ms): reading the marker back (once per sync period, so usually 0 for a change), building the ruleset from the informer, planning the script, the `nft -f` transaction, `conntrack -D`.",
+    '',
+    ...table(
+      ['Services', 'sync', 'check', 'build', 'plan', 'nft -f', 'conntrack'],
+      result.rows
+        .filter((r) => r.layout === 'pier' && r.error === undefined)
+        .flatMap((r) =>
+          (
+            [
+              ['full', r.fullPhases],
+              ['one change', r.changePhases],
+            ] as const
+          )
+            .filter(([, list]) => list.length > 0)
+            .map(([kind, list]) => {
+              const p = medianPhases(list);
+              return [
+                count(r.services),
+                kind,
+                fmt(p.check * 1000, 1),
+                fmt(p.build * 1000, 1),
+                fmt(p.plan * 1000, 1),
+                fmt(p.apply * 1000, 1),
+                fmt(p.conntrack * 1000, 1),
+              ];
+            }),
+        ),
     ),
     '',
     '## Connect latency',
