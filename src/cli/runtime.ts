@@ -33,6 +33,13 @@ export interface RuntimeOptions {
   component: string;
   /** Load `manifests.path` into the Store (the embedded source). */
   loadManifests: boolean;
+  /** How long shutdown may take, all closers together (default: the lifecycle's, 10 s). */
+  graceMs?: number;
+  /**
+   * What /metrics shows, when not this process's own registry: a primary shows
+   * its workers' registries, summed.
+   */
+  renderMetrics?: () => Promise<string>;
 }
 
 export async function startRuntime(ctx: CommandContext, options: RuntimeOptions): Promise<Runtime> {
@@ -47,9 +54,11 @@ export async function startRuntime(ctx: CommandContext, options: RuntimeOptions)
 
   const logger = createLogger(config.log).child({ command: options.component });
   const readiness = createReadiness();
-  const lifecycle = createLifecycle({ logger, readiness });
+  const lifecycle = createLifecycle({ logger, readiness, graceMs: options.graceMs });
   lifecycle.install();
-  const metrics = createMetrics();
+  const own = createMetrics();
+  const metrics: Metrics =
+    options.renderMetrics === undefined ? own : { ...own, render: options.renderMetrics };
 
   const store = createStore(config.store.url, { cluster: config.store.cluster, logger });
   lifecycle.onShutdown('store', () => store.close());

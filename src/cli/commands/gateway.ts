@@ -21,11 +21,7 @@ export const description =
 export const options: readonly OptionSpec[] = [];
 export const settings = true;
 
-/**
- * The runtime's lifecycle gives all closers 10 s together (src/cli/runtime.ts);
- * the gateway's drain gets what is left after the other closers' share.
- */
-const RUNTIME_GRACE_MS = 10_000;
+/** What the closers other than the gateway's drain (admin, Store, sources) may take at shutdown. */
 const OTHER_CLOSERS_MS = 1_500;
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -37,18 +33,17 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { availableParallelism } = await import('node:os');
   const workers = config.gateway.workers === 0 ? availableParallelism() : config.gateway.workers;
   const { startRuntime } = await import('../runtime.ts');
+  // With workers, /metrics shows the workers' registries, summed.
+  const aggregator =
+    workers === 1 ? undefined : new (await import('prom-client')).AggregatorRegistry();
+  const graceMs = config.gateway.shutdownGraceMs;
   const runtime = await startRuntime(ctx, {
     component: 'gateway',
     loadManifests: isMemoryStore(config.store.url),
+    graceMs: graceMs + OTHER_CLOSERS_MS,
+    renderMetrics: aggregator && (() => aggregator.clusterMetrics()),
   });
   const { logger, lifecycle, readiness } = runtime;
-  const graceMs = Math.min(config.gateway.shutdownGraceMs, RUNTIME_GRACE_MS - OTHER_CLOSERS_MS);
-  if (graceMs < config.gateway.shutdownGraceMs) {
-    logger.warn(
-      { shutdownGraceMs: config.gateway.shutdownGraceMs, effectiveMs: graceMs },
-      'gateway.shutdownGraceMs is capped by the process shutdown grace',
-    );
-  }
 
   if (workers === 1) {
     const { createGateway } = await import('../../../gateway/gateway.ts');
@@ -69,11 +64,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
 
   const { createSupervisor } = await import('../../../gateway/workers/supervisor.ts');
-  const { AggregatorRegistry } = await import('prom-client');
   const supervisor = createSupervisor({ workers, logger, stopTimeoutMs: graceMs + 1000 });
-  // The admin server renders through the Metrics port: here, the workers' registries, summed.
-  const aggregator = new AggregatorRegistry();
-  Object.assign(runtime.metrics, { render: () => aggregator.clusterMetrics() });
   readiness.set('workers', () => supervisor.ready());
   lifecycle.onShutdown('workers', async () => {
     const clean = await supervisor.stop('shutdown');

@@ -40,9 +40,7 @@ async function startGateway(runtime: Runtime): Promise<string[]> {
   });
   runtime.readiness.set('gateway', () => gateway.ready());
   // The runtime's shutdown has 10 s for every closer together.
-  lifecycle.onShutdown('gateway', () =>
-    gateway.close(Math.min(config.gateway.shutdownGraceMs, 8500)),
-  );
+  lifecycle.onShutdown('gateway', () => gateway.close(config.gateway.shutdownGraceMs));
   await gateway.start();
   const ports = gateway
     .state()
@@ -57,7 +55,13 @@ async function startGateway(runtime: Runtime): Promise<string[]> {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { startRuntime } = await import('../runtime.ts');
-  const runtime = await startRuntime(ctx, { component: 'start', loadManifests: true });
+  const { config } = await ctx.config();
+  // Shutdown may take the gateway's drain plus a moment for the other closers.
+  const runtime = await startRuntime(ctx, {
+    component: 'start',
+    loadManifests: true,
+    graceMs: config.gateway.shutdownGraceMs + 1_500,
+  });
   const { logger, lifecycle, manifests, admin } = runtime;
 
   const lines: string[] = [];

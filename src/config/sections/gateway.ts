@@ -26,7 +26,7 @@ export const gateway = section(
     shutdownGraceMs: setting(ms(600_000), {
       default: 8_000,
       description:
-        'On SIGTERM (and when a port is removed): how long requests in flight and open WebSockets may take before they are cut. `pier gateway` and `pier start` cap it at 8500 (their shutdown has 10 s in all).',
+        'On SIGTERM (and when a port is removed): how long requests in flight and open WebSockets may take before they are cut.',
     }),
     controllerName: setting(z.string().min(1).max(253), {
       default: 'pier.dev/gateway',
