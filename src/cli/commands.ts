@@ -25,7 +25,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'agent',
-    summary: 'Run the node agent: pod network, service proxy (not built yet)',
+    summary: 'Run the node agent: CNI daemon, pod network, Service proxy, DNS',
     load: () => import('./commands/agent.ts'),
   },
   {
@@ -35,7 +35,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'cni',
-    summary: 'The CNI plugin executable, run by the container runtime (not built yet)',
+    summary: 'The CNI plugin executable, run by the container runtime',
     load: () => import('./commands/cni.ts'),
   },
   {

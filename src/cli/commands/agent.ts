@@ -7,7 +7,7 @@ import type { CommandContext, OptionSpec } from '../command.ts';
 import { ExitCode } from '../command.ts';
 
 export const name = 'agent';
-export const summary = 'Run the node agent: pod network, service proxy (not built yet)';
+export const summary = 'Run the node agent: CNI daemon, pod network, Service proxy, DNS';
 export const usage =
   'pier agent [--node-name NAME] [--net-conf PATH] [--iface DEV] [flags] [settings]';
 export const description = `The node agent: leases this node a pod subnet in the Store (store.url: a Redis

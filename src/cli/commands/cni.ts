@@ -15,7 +15,7 @@ import type { CommandContext, OptionSpec } from '../command.ts';
 import { ExitCode } from '../command.ts';
 
 export const name = 'cni';
-export const summary = 'The CNI plugin executable, run by the container runtime (not built yet)';
+export const summary = 'The CNI plugin executable, run by the container runtime';
 export const usage =
   'pier cni   (or pier with CNI_COMMAND set, as the runtime calls it) | pier cni install --bin-dir DIR';
 export const description = `Run by the container runtime (CNI_COMMAND=ADD|DEL|CHECK|STATUS|GC|VERSION), not by hand:
