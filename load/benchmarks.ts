@@ -33,4 +33,13 @@ export const benchmarks: BenchmarkEntry[] = [
       return runDnsBenchmark;
     },
   },
+  {
+    name: 'cni',
+    summary:
+      'Pod network: pier-cni ADD/DEL vs bridge + host-local; host-gw and vxlan vs a plain veth (iperf3)',
+    async load() {
+      const { cniBenchmark } = await import('./cni/bench.ts');
+      return (options, io) => runBenchmark(cniBenchmark, options, io);
+    },
+  },
 ];
