@@ -5,8 +5,9 @@
 // endpoint choice is one DNAT through a shared slot map, not a chain per
 // endpoint behind an anonymous verdict map; see README.md):
 //
-//   ClusterIP:port  -> svc-<port>: [from outside the pod network: mark]
-//                                  dnat to one of the internal endpoints
+//   ClusterIP:port  -> svc-<port>: dnat to one of the internal endpoints
+//                      (marked for masquerade in `services` when it comes from
+//                      outside the pod network: layout.ts)
 //   NodePort, externalIPs, LB IPs -> ext-<port>:
 //        Cluster policy: mark, then the cluster-wide endpoints
 //        Local policy:   pods and this node take the cluster-wide path (as
@@ -303,11 +304,7 @@ export function buildFragment(
     if (p.clusterIP !== undefined) {
       clusterIPs.add(p.clusterIP);
       if (internal.length > 0) {
-        const rules: Rule[] = [];
-        if (options.clusterCidr !== undefined)
-          rules.push({ match: [{ saddr: options.clusterCidr, not: true }], action: mark.action });
-        rules.push(...select(internalKind, internal));
-        chains.push({ name: serviceChain(K), rules });
+        chains.push({ name: serviceChain(K), rules: select(internalKind, internal) });
         lookup(p.clusterIP, p, { goto: serviceChain(K) }, true);
         svcIsCluster = !p.internalLocal;
       } else {

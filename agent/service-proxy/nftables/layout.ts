@@ -2,9 +2,10 @@
 // data), the names of everything in it, and the keys of the shared maps.
 //
 //   nat-prerouting / nat-output (dstnat)  -> services
-//     services: ip daddr . l4proto . dport vmap @service-ips     -> svc-<port> | ext-<port>
+//     services: [ip saddr != pods, ip daddr @cluster-ips: mark]
+//               ip daddr . l4proto . dport vmap @service-ips     -> svc-<port> | ext-<port>
 //               fib daddr local: l4proto . dport vmap @service-nodeports -> ext-<port>
-//     svc-<port>: [ip saddr != pod network: mark] dnat via a slot map
+//     svc-<port>: dnat via a slot map
 //     ext-<port>: mark (Cluster policy) or local endpoints only (Local)
 //   filter-input / -forward / -output (filter - 10), new connections only:
 //     endpoints-check:           @no-endpoint-services  -> reject | drop
@@ -154,6 +155,17 @@ export function baseChains(options: LayoutOptions): ChainDef[] {
     {
       name: Names.services,
       rules: [
+        // Traffic from outside the pod network to a ClusterIP is masqueraded
+        // (the endpoint must answer through this node). One rule for all
+        // Services rather than one in each Service's chain: 10k fewer rules.
+        ...(options.clusterCidr === undefined
+          ? []
+          : [
+              {
+                match: [{ saddr: options.clusterCidr, not: true }, { daddrIn: Names.clusterIps }],
+                action: { jump: Names.markForMasquerade },
+              } satisfies Rule,
+            ]),
         { action: { vmap: Names.serviceIps, key: 'daddr-proto-port' } },
         { action: { vmap: Names.serviceNodePorts, key: 'local-proto-port' } },
       ],

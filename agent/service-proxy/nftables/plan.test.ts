@@ -79,6 +79,7 @@ table ip pier_services {
 		ct state new jump cluster-ips-check
 	}
 	chain services {
+		ip saddr != 10.244.0.0/16 ip daddr @cluster-ips jump mark-for-masquerade
 		ip daddr . meta l4proto . th dport vmap @service-ips
 		fib daddr type local meta l4proto . th dport vmap @service-nodeports
 	}
@@ -108,7 +109,6 @@ table ip pier_services {
 		counter comment "pier service proxy generation 1"
 	}
 	chain svc-default/web/tcp/80 {
-		ip saddr != 10.244.0.0/16 jump mark-for-masquerade
 		meta l4proto tcp dnat ip to numgen random mod 2 map @endpoints-tcp-01
 	}
 }
@@ -150,7 +150,6 @@ add element ip pier_services endpoints-tcp-01 { 1 : 10.244.3.9 . 8080 }
     ).toBe(`add map ip pier_services endpoints-tcp-00 { typeof numgen random mod 1 : ip daddr . tcp dport; }
 add chain ip pier_services svc-default/empty/tcp/80
 delete element ip pier_services no-endpoint-services { 10.96.0.11 . tcp . 80 }
-add rule ip pier_services svc-default/empty/tcp/80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
 add rule ip pier_services svc-default/empty/tcp/80 meta l4proto tcp dnat ip to numgen random mod 1 map @endpoints-tcp-00
 add element ip pier_services endpoints-tcp-00 { 0 : 10.244.1.4 . 80 }
 add element ip pier_services service-ips { 10.96.0.11 . tcp . 80 : goto svc-default/empty/tcp/80 }
