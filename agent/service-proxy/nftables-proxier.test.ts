@@ -171,6 +171,27 @@ describe('the nftables proxier', () => {
     expect(JSON.stringify(table())).toContain('10.244.2.4 . 8080');
   });
 
+  it('backs off while nft keeps failing, and recovers', async () => {
+    await store.apply(web);
+    await store.apply(webSlice('10.244.2.3 node-2'));
+    await start();
+    let broken = true;
+    const apply = nft.apply.bind(nft);
+    nft.apply = async (script, options) => {
+      if (broken) throw new Error('nft: command not found');
+      return apply(script, options);
+    };
+    await store.apply(webSlice('10.244.2.4 node-2'));
+    const waits = () =>
+      logger.lines.filter((l) => l.level === 'error').map((l) => l.fields.retryInMs);
+    await until('three failures', () => waits().length >= 3);
+    expect(waits().slice(0, 3)).toEqual([100, 200, 400]);
+    broken = false;
+    await until('a good sync', () => reports.at(-1)?.ok === true && reports.length > 4);
+    expect(reports.at(-1)).toMatchObject({ ok: true, full: true, reason: 'after a failure' });
+    expect(JSON.stringify(table())).toContain('10.244.2.4 . 8080');
+  });
+
   it('deletes the conntrack entries of a UDP endpoint that left', async () => {
     const dns = service('dns', {
       clusterIP: '10.96.0.53',

@@ -72,6 +72,8 @@ export function createNftablesProxier(
   let writtenMarker: string | undefined;
   let lastCheck = Number.NEGATIVE_INFINITY;
   let checkNext = false;
+  let failures = 0;
+  let retry: NodeJS.Timeout | undefined;
   let fullReason: string | undefined = 'start';
   let syncs = 0;
   let fullSyncs = 0;
@@ -224,6 +226,7 @@ export function createNftablesProxier(
     const before = current;
     current = desired;
     fullReason = undefined;
+    failures = 0;
     if (full) {
       lastFull = now();
       lastCheck = now();
@@ -288,8 +291,19 @@ export function createNftablesProxier(
     maxIntervalMs: settings.syncPeriodMs,
     run: syncOnce,
     onError: (error) => {
-      logger.error({ err: error }, 'service proxy sync failed; retrying');
-      runner.request();
+      // Back off while it keeps failing (nft missing, a kernel without nf_tables):
+      // minSyncInterval doubled per failure, up to syncPeriod.
+      failures++;
+      const waitMs = Math.min(
+        settings.syncPeriodMs,
+        Math.max(settings.minSyncIntervalMs, 100) * 2 ** Math.min(failures - 1, 20),
+      );
+      logger.error({ err: error, retryInMs: waitMs }, 'service proxy sync failed; retrying');
+      if (retry !== undefined) clearTimeout(retry);
+      retry = setTimeout(() => {
+        retry = undefined;
+        runner.request();
+      }, waitMs);
     },
   });
 
@@ -305,6 +319,8 @@ export function createNftablesProxier(
     },
     async stop() {
       unsubscribe?.();
+      if (retry !== undefined) clearTimeout(retry);
+      retry = undefined;
       await runner.stop();
       await informer.stop();
     },
