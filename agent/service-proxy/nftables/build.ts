@@ -239,25 +239,22 @@ export function buildFragment(
       return rules;
     };
     const slotSelection = (id: string, proto: L4Proto, eps: readonly ProxyEndpoint[]): Rule[] => {
-      const byId = new Map(eps.map((e) => [endpointId(e), e]));
-      const range = placeSlots(
-        id,
-        proto,
-        eps.map(endpointId),
-        previousSlots.get(id),
-        ctx.nextOffset,
-        options.shards,
-      );
+      const ids = eps.map(endpointId);
+      const previousRange = previousSlots.get(id);
+      const range = placeSlots(id, proto, ids, previousRange, ctx.nextOffset, options.shards);
       slots.push(range);
       const map = range.map;
-      range.endpoints.forEach((eid, i) => {
-        const e = byId.get(eid) as ProxyEndpoint;
-        elements.push({
-          set: map,
-          key: slotKey(range.offset + i),
-          value: { ip: e.ip, port: e.port },
-        });
-      });
+      // A new range lists the endpoints in their own order; a kept one, as the slots moved.
+      const byId =
+        range.endpoints === ids || previousRange === undefined
+          ? undefined
+          : new Map(eps.map((e, i) => [ids[i] as string, e]));
+      for (let i = 0; i < range.endpoints.length; i++) {
+        const e = byId === undefined ? eps[i] : byId.get(range.endpoints[i] as string);
+        if (e === undefined) continue;
+        // The endpoint itself is the element's value (its ip and port).
+        elements.push({ set: map, key: slotKey(range.offset + i), value: e });
+      }
       return [
         {
           match: [{ proto }],

@@ -80,5 +80,5 @@ export function placeSlots(
   const capacity = capacityFor(endpoints.length);
   const offset = nextOffset[map] ?? 0;
   nextOffset[map] = offset + capacity;
-  return { id, map, proto, shard, offset, capacity, endpoints: [...endpoints] };
+  return { id, map, proto, shard, offset, capacity, endpoints };
 }
