@@ -2,7 +2,7 @@
 // reusePort several sockets (one per worker) share the address and the
 // kernel spreads clients over them (SO_REUSEPORT). The kernel's default
 // receive buffer is kept on purpose: with a 4 MiB one, queues grew under
-// dnsperf and throughput fell (load/results/dns.md).
+// dnsperf and throughput fell.
 
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
