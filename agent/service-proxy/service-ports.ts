@@ -168,11 +168,6 @@ function uniqueIPv4(ips: readonly string[]): string[] {
   return [...new Set(ips.filter(isIPv4))];
 }
 
-/** Numeric address order, then port: the order endpoints are listed in. */
-export function compareEndpoints(a: ProxyEndpoint, b: ProxyEndpoint): number {
-  return ipNumber(a.ip) - ipNumber(b.ip) || a.port - b.port;
-}
-
 function ipNumber(ip: string): number {
   let value = 0;
   let part = 0;

@@ -10,7 +10,7 @@
 // prerouting, then input (to this node) or forward + postrouting; a packet
 // of this node's own processes passes output + postrouting.
 
-import { baseChains, Names, nodePortKey, serviceKey, slotKey } from './layout.ts';
+import { baseChains, hairpinKey, Names, nodePortKey, serviceKey, slotKey } from './layout.ts';
 import type { ChainDef, ElementValue, L4Proto, Match, Rule, Ruleset } from './model.ts';
 import { markerRule } from './plan.ts';
 
@@ -82,7 +82,7 @@ function indexOf(ruleset: Ruleset): Index {
     for (const e of fragment.elements) add(e.set, e.key, e.value);
   }
   for (const ip of ruleset.clusterIPs) add(Names.clusterIps, ip);
-  for (const ip of ruleset.hairpin) add(Names.hairpin, `${ip} . ${ip}`);
+  for (const ip of ruleset.hairpin) add(Names.hairpin, hairpinKey(ip));
   return { chains, elements };
 }
 

@@ -20,7 +20,7 @@
 // or deleted loses it; incremental plans leave it alone, so they cannot
 // hide such a loss (see nftables-proxier.ts: when the marker is read).
 
-import { baseChains, baseSets, FAMILY, Names, slotMapDef } from './layout.ts';
+import { baseChains, baseSets, FAMILY, hairpinKey, Names, slotMapDef } from './layout.ts';
 import type { ChainDef, Element, Fragment, Rule, Ruleset, SetDef } from './model.ts';
 import {
   renderAddSet,
@@ -82,7 +82,7 @@ function allSets(ruleset: Ruleset): SetDef[] {
 function globalElements(ruleset: Ruleset): Element[] {
   const out: Element[] = [];
   for (const ip of ruleset.clusterIPs) out.push({ set: Names.clusterIps, key: ip });
-  for (const ip of ruleset.hairpin) out.push({ set: Names.hairpin, key: `${ip} . ${ip}` });
+  for (const ip of ruleset.hairpin) out.push({ set: Names.hairpin, key: hairpinKey(ip) });
   return out;
 }
 
@@ -219,7 +219,7 @@ function planIncremental(desired: Ruleset, current: Ruleset): Plan {
     diffFragments(a, b, diff);
   }
   diffGlobal(current.clusterIPs, desired.clusterIPs, Names.clusterIps, (ip) => ip, diff);
-  diffGlobal(current.hairpin, desired.hairpin, Names.hairpin, (ip) => `${ip} . ${ip}`, diff);
+  diffGlobal(current.hairpin, desired.hairpin, Names.hairpin, hairpinKey, diff);
   const newMaps = [...desired.slotMaps]
     .filter(([name]) => !current.slotMaps.has(name))
     .sort(([a], [b]) => a.localeCompare(b));
