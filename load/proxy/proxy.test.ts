@@ -36,6 +36,7 @@ describe('the proxy benchmark', () => {
       fullPhases: [],
       changePhases: [],
       connect: { p50, p90: p50, p99: p50, mean: p50, samples: 1, failed: 0 },
+      direct: { p50: 50, p90: 50, p99: 50, mean: 50, samples: 1, failed: 0 },
     });
     const options = {
       services: [1000, 10_000, 30_000],
@@ -93,6 +94,7 @@ describe('the proxy benchmark', () => {
       for (const r of result.rows) {
         expect(r.fullSync).toHaveLength(2);
         expect(r.connect, `${r.layout} ${r.services}`).toMatchObject({ samples: 40, failed: 0 });
+        expect(r.direct, `${r.layout} ${r.services}`).toMatchObject({ samples: 40, failed: 0 });
         if (r.layout === 'pier') expect(r.changeSync).toHaveLength(2);
       }
       const md = renderProxyMarkdown(result);

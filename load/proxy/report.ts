@@ -53,7 +53,7 @@ export function renderProxyMarkdown(result: ProxyResult): string {
     `- **Pier**: the real proxier (agent/service-proxy), fed by a memory Store through its informer. A *full sync* is a new proxier's first sync, which replaces the table in one transaction (what an agent restart does); ${o.runs} runs. A *one-Service change* replaces one endpoint of one Service and lets the proxier sync it (marker check, build, plan, one \`nft -f\`, conntrack); ${o.changes} changes spread over the Services.`,
     "- **iptables-mode layout**: the same Services as kube-proxy's iptables mode lays them out (KUBE-SERVICES: two rules per Service, one chain per Service with `numgen` rules), written in nft so both run on the same kernel; its sync is the whole table replaced, as `iptables-restore` does.",
     '',
-    `Connect latency: ${count(o.connects)} new TCP connections (after ${count(o.warmup)} unmeasured), one after another, from a pod namespace through the node namespace to ClusterIPs of ${o.targets} Services spread evenly over the N, each timed from \`connect()\` to the end of the handshake: the first packet is the one the DNAT rules decide on. Each layout is measured alone in the kernel. Times in microseconds.`,
+    `Connect latency: ${count(o.connects)} new TCP connections (after ${count(o.warmup)} unmeasured), one after another, from a pod namespace through the node namespace to ClusterIPs of ${o.targets} Services spread evenly over the N, each timed from \`connect()\` to the end of the handshake: the first packet is the one the DNAT rules decide on. Each layout is measured alone in the kernel. Interleaved with them, in 10 alternating chunks, as many connections straight to the endpoints over the same path (*direct*): the baseline that takes the machine's drifting background load out of the comparison across N. Times in microseconds.`,
     '',
     '## Sync time',
     '',
@@ -126,6 +126,8 @@ export function renderProxyMarkdown(result: ProxyResult): string {
         'p90 (µs)',
         'p99 (µs)',
         'mean (µs)',
+        'direct p50 (µs)',
+        'p50 / direct',
         'connections',
         'failed',
       ],
@@ -134,6 +136,7 @@ export function renderProxyMarkdown(result: ProxyResult): string {
         .sort((a, b) => a.services - b.services || a.layout.localeCompare(b.layout))
         .map((r) => {
           const c = r.connect!;
+          const d = r.direct;
           return [
             count(r.services),
             LAYOUT[r.layout],
@@ -141,8 +144,10 @@ export function renderProxyMarkdown(result: ProxyResult): string {
             fmt(c.p90, 0),
             fmt(c.p99, 0),
             fmt(c.mean, 0),
+            d === undefined ? '–' : fmt(d.p50, 0),
+            d === undefined || d.p50 <= 0 ? '–' : `${fmt(c.p50 / d.p50, 2)} x`,
             count(c.samples),
-            String(c.failed),
+            String(c.failed + (d?.failed ?? 0)),
           ];
         }),
     ),
@@ -152,7 +157,7 @@ export function renderProxyMarkdown(result: ProxyResult): string {
     'Findings, not test results: a target not met is reported, not hidden.',
     '',
     ...table(
-      ['target', 'measured', 'goal', 'verdict'],
+      ['target', 'measured', 'goal', 'verdict', 'note'],
       result.targets.map((t) => [
         t.label,
         t.value === null
@@ -160,6 +165,7 @@ export function renderProxyMarkdown(result: ProxyResult): string {
           : `${fmt(t.value, t.unit === 'x' ? 2 : t.unit === 's' ? 3 : 1)} ${t.unit}`,
         `${t.op} ${t.target} ${t.unit}`,
         t.met === undefined ? 'not measured' : t.met ? 'met' : 'not met',
+        t.note ?? '',
       ]),
     ),
     '',
