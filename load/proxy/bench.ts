@@ -49,6 +49,8 @@ import {
 
 export const PIER_TABLE = 'pier_services';
 const TOOL = `${REPO_ROOT}/load/proxy/connect-latency.ts`;
+const BASELINE_CLIENT = '10.99.0.1';
+const BASELINE_SERVER = '10.99.0.2';
 
 export interface ProxyBenchOptions {
   services: number[];
@@ -100,7 +102,7 @@ export interface ProxyRow {
   changePhases: SyncReport['phases'][];
   /** Microseconds: connections to the Services. */
   connect?: LatencyStats;
-  /** Microseconds: the same number straight to the endpoints, interleaved (the baseline). */
+  /** Microseconds: the same number to the server over its own veth, interleaved (the baseline). */
   direct?: LatencyStats;
   error?: string;
 }
@@ -181,6 +183,10 @@ async function makeTopology(scope: NetnsScope): Promise<void> {
     'addr add 10.244.1.5/24 dev eth0',
     'link set dev eth0 up',
     'route add default via 10.244.1.1',
+    // The baseline's path: straight to the server, past no node and no table.
+    `link add eth1 type veth peer name eth1 netns ${scope.path('s')}`,
+    `addr add ${BASELINE_CLIENT}/24 dev eth1`,
+    'link set dev eth1 up',
   ]);
   const endpoints = Array.from(
     { length: SERVER_ADDRESSES },
@@ -190,6 +196,8 @@ async function makeTopology(scope: NetnsScope): Promise<void> {
     'addr add 192.168.90.2/24 dev eth0',
     'link set dev eth0 up',
     'route add default via 192.168.90.1',
+    `addr add ${BASELINE_SERVER}/24 dev eth1`,
+    'link set dev eth1 up',
     ...endpoints,
   ]);
 }
@@ -207,10 +215,11 @@ async function startServer(scope: NetnsScope): Promise<void> {
 }
 
 /**
- * Connections to the Services, and as many straight to the endpoints (the
- * same path through the node, no Service) in alternating chunks: the
- * baseline takes out the machine's background load, which drifts between
- * the minutes apart that N=1k and N=30k are measured.
+ * Connections to the Services, and as many to the server over a veth of its
+ * own (no node, no table: the iptables layout would charge even those its
+ * rule walk) in alternating chunks: the baseline takes out the machine's
+ * background load, which drifts between the minutes apart that N=1k and
+ * N=30k are measured.
  */
 async function measureConnects(
   scope: NetnsScope,
@@ -231,7 +240,7 @@ async function measureConnects(
       String(SERVICE_PORT),
       targets.join(','),
       String(TARGET_PORT),
-      Array.from({ length: options.endpoints }, (_, j) => endpointIp(j)).join(','),
+      BASELINE_SERVER,
       '10',
     ],
     { timeoutMs: 120_000 + options.connects * 100 },
