@@ -2,7 +2,9 @@
 // CoreDNS's plugin.cfg). Modules load lazily: listing a benchmark starts
 // nothing. To add one: write load/<name>/bench.ts exporting a
 // BenchmarkDefinition, add an entry here, and a `bench:<name>` script
-// (`node load/run.ts <name>`) to package.json.
+// (`node load/run.ts <name>`) to package.json. The Service proxy benchmark
+// (load/proxy/run.ts) measures sync times rather than peers under load and
+// has its own runner; `npm run bench` runs it after these.
 
 import type { RunOptions } from './bench/benchmark.ts';
 import type { BenchmarkResult } from './bench/result.ts';
