@@ -106,6 +106,10 @@ export function createListener(options: ListenerOptions): Listener {
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,
     noDelay: true,
+    // A request without Content-Length or Transfer-Encoding has no body (RFC
+    // 9112 6.3): Node marks it ended at once instead of running the readable
+    // stream's end/close events per request. Nothing here reads such a body.
+    optimizeEmptyRequests: true,
     // h2c upgrades (curl --http2 on http://) are served as HTTP/1.1, as RFC 9113 lets a server do.
     shouldUpgradeCallback: wantsUpgrade,
   });
