@@ -144,6 +144,10 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
   done = false;
   drainWaiting = false;
   drainListening = false;
+  /** The response's Content-Length (-1: none, or a response without a body). */
+  responseLength = -1;
+  /** The chunk that completes the body, held for res.end(chunk): one write and no empty end write. */
+  lastChunk: Buffer | undefined = undefined;
   requestTimer: NodeJS.Timeout | undefined = undefined;
   attemptTimer: NodeJS.Timeout | undefined = undefined;
   retryTimer: NodeJS.Timeout | undefined = undefined;
@@ -342,11 +346,21 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
     }
     this.status = status;
     this.responseStarted = true;
+    const length = headers['content-length'];
+    this.responseLength = typeof length === 'string' ? Number(length) : -1;
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
     if (this.done) return;
     this.bytesSent += chunk.length;
+    if (this.bytesSent === this.responseLength && this.lastChunk === undefined) {
+      // The body is complete (undici checks the length: onResponseEnd follows
+      // in this same parse): end(chunk) writes it with the end of the
+      // response, sparing Node a separate write, its cork tick and an empty
+      // final write. Small answers are most answers.
+      this.lastChunk = chunk;
+      return;
+    }
     if (!this.res.write(chunk)) {
       controller.pause();
       this.drainWaiting = true;
@@ -373,7 +387,12 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
       break;
     }
     this.finish();
-    this.res.end();
+    const last = this.lastChunk;
+    if (last === undefined) this.res.end();
+    else {
+      this.lastChunk = undefined;
+      this.res.end(last);
+    }
   }
 
   onResponseError(_controller: DispatchController | null, error: Error): void {
