@@ -4,11 +4,12 @@
 // the log line are made here, once per sync, so a request costs a few
 // counter increments, two histogram observations and one string.
 
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { ForwardObserver } from '../forward.ts';
 import type { AccessLogSink } from '../gateway.ts';
 import { type AccessLogStatic, type AccessRecord, accessLine, encodeStatic } from './access-log.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
+import { counterChild, histogramChild } from './metric-children.ts';
 
 export interface RouteLabels extends AccessLogStatic {
   /** Metric label: `httproute/ns/name/rule/0`, or ''. */
@@ -27,25 +28,23 @@ export function createRouteObserver(
   accessLog: AccessLogSink | undefined,
 ): RouteObserver {
   const { routeLabel, service } = labels;
-  const codes = new Map<number, Counter.Internal>();
-  const duration: Histogram.Internal<'route' | 'service'> = metrics.duration.labels(
-    routeLabel,
-    service,
-  );
-  const upstream = metrics.upstreamDuration.labels(routeLabel, service);
+  // requests_total by status: the children for statuses seen, made on first sight.
+  const codes = new Map<number, () => void>();
+  const duration = histogramChild(metrics.duration, [routeLabel, service]);
+  const upstream = histogramChild(metrics.upstreamDuration, [routeLabel, service]);
   let retries: Counter.Internal | undefined;
   let connectErrors: Counter.Internal | undefined;
   const encoded = accessLog === undefined ? '' : encodeStatic(labels);
   return {
     onResponse(result) {
-      let counter = codes.get(result.status);
-      if (counter === undefined) {
-        counter = metrics.requests.labels(routeLabel, service, String(result.status));
-        codes.set(result.status, counter);
+      let inc = codes.get(result.status);
+      if (inc === undefined) {
+        inc = counterChild(metrics.requests, [routeLabel, service, String(result.status)]);
+        codes.set(result.status, inc);
       }
-      counter.inc();
-      if (result.totalMs >= 0) duration.observe(result.totalMs / 1000);
-      if (result.upstreamMs >= 0) upstream.observe(result.upstreamMs / 1000);
+      inc();
+      if (result.totalMs >= 0) duration(result.totalMs / 1000);
+      if (result.upstreamMs >= 0) upstream(result.upstreamMs / 1000);
       if (result.attempts > 1) {
         retries ??= metrics.retries.labels(routeLabel, service);
         retries.inc(result.attempts - 1);
