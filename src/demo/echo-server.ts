@@ -36,6 +36,8 @@ export async function startEchoServer(
       resolve();
     });
   });
+  // After listening, a socket-level error must never become an uncaught one.
+  server.on('error', () => {});
   return {
     name,
     url: `http://${host}:${port}`,

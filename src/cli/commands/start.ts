@@ -3,7 +3,7 @@
 // demo echo backends the examples point at, the gateway and cluster DNS.
 // Prints what it serves, with curl commands derived from the routes.
 
-import type { CommandContext, OptionSpec } from '../command.ts';
+import { type CommandContext, ExitCode, type OptionSpec } from '../command.ts';
 import type { Runtime } from '../runtime.ts';
 
 export const name = 'start';
@@ -64,42 +64,54 @@ export async function run(ctx: CommandContext): Promise<number> {
   });
   const { logger, lifecycle, manifests, admin } = runtime;
 
-  const lines: string[] = [];
-  if (ctx.options['demo-backends'] !== false) {
-    const { startEchoServer } = await import('../../demo/echo-server.ts');
-    for (const backend of DEMO_BACKENDS) {
-      const server = await startEchoServer(backend.name, '127.0.0.1', backend.port);
-      lifecycle.onShutdown(`demo ${backend.name}`, () => server.close());
-      lines.push(`  demo backend ${backend.name}: ${server.url}`);
+  try {
+    const lines: string[] = [];
+    if (ctx.options['demo-backends'] !== false) {
+      const { startEchoServer } = await import('../../demo/echo-server.ts');
+      for (const backend of DEMO_BACKENDS) {
+        const server = await startEchoServer(backend.name, '127.0.0.1', backend.port);
+        lifecycle.onShutdown(`demo ${backend.name}`, () => server.close());
+        lines.push(`  demo backend ${backend.name}: ${server.url}`);
+      }
     }
-  }
 
-  if (runtime.config.dns.enabled) {
-    const { serveClusterDns } = await import('../../../agent/dns/serve.ts');
-    const dns = await serveClusterDns(runtime);
-    const udp = dns.addresses().find((a) => a.transport === 'udp');
-    if (udp) {
-      const host = udp.address.includes(':') ? `[${udp.address}]` : udp.address;
-      lines.push(
-        `  dns: ${host}:${udp.port}  (dig @${udp.address} -p ${udp.port} echo-a.demo.svc.${runtime.config.cluster.domain})`,
-      );
+    if (runtime.config.dns.enabled) {
+      const { serveClusterDns } = await import('../../../agent/dns/serve.ts');
+      const dns = await serveClusterDns(runtime);
+      const udp = dns.addresses().find((a) => a.transport === 'udp');
+      if (udp) {
+        const host = udp.address.includes(':') ? `[${udp.address}]` : udp.address;
+        lines.push(
+          `  dns: ${host}:${udp.port}  (dig @${udp.address} -p ${udp.port} echo-a.demo.svc.${runtime.config.cluster.domain})`,
+        );
+      }
     }
+
+    const gateway = await startGateway(runtime);
+    lines.push(...gateway);
+
+    const report = manifests?.report;
+    const out = [
+      `Pier ${ctx.version} is running (store: ${runtime.store.name}).`,
+      report
+        ? `  manifests: ${report.objects} objects from ${report.files} files in ${runtime.config.manifests.path}${report.problems.length > 0 ? ` (${report.problems.length} problems, see the log)` : ''}`
+        : '',
+      `  admin: ${admin.url}  (curl ${admin.url}/readyz, /metrics, /debug/state)`,
+      ...lines,
+      'Stop with Ctrl-C.',
+    ].filter((line) => line !== '');
+    ctx.stdout.write(`${out.join('\n')}\n`);
+    logger.info({ admin: admin.url }, 'pier started');
+  } catch (error) {
+    // A port already taken (another pier start, a busy 8080) must end the
+    // process with a clear message, not leave it half up.
+    const message = (error as Error).message;
+    logger.error(
+      { err: error, code: 'PIER_START_FAILED' },
+      `pier start could not start: ${message}`,
+    );
+    ctx.stderr.write(`pier: could not start: ${message}\n`);
+    return lifecycle.shutdown('start failed', ExitCode.failure);
   }
-
-  const gateway = await startGateway(runtime);
-  lines.push(...gateway);
-
-  const report = manifests?.report;
-  const out = [
-    `Pier ${ctx.version} is running (store: ${runtime.store.name}).`,
-    report
-      ? `  manifests: ${report.objects} objects from ${report.files} files in ${runtime.config.manifests.path}${report.problems.length > 0 ? ` (${report.problems.length} problems, see the log)` : ''}`
-      : '',
-    `  admin: ${admin.url}  (curl ${admin.url}/readyz, /metrics, /debug/state)`,
-    ...lines,
-    'Stop with Ctrl-C.',
-  ].filter((line) => line !== '');
-  ctx.stdout.write(`${out.join('\n')}\n`);
-  logger.info({ admin: admin.url }, 'pier started');
   return lifecycle.done;
 }
