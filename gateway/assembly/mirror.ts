@@ -9,22 +9,12 @@
 
 import type { Http2ServerRequest } from 'node:http2';
 import { applyHeaderEdits, type HeaderEdits } from '../filters.ts';
+import { HOP_BY_HOP_HEADERS } from '../forward/hop-by-hop.ts';
 import type { GatewayRequest } from '../listener.ts';
 import type { ServiceBackend } from '../router.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 
-const SKIP = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'upgrade',
-  'http2-settings',
-  'expect',
-  'content-length',
-]);
+const SKIP = new Set([...HOP_BY_HOP_HEADERS, 'host', 'expect', 'content-length']);
 
 function noop(): void {}
 

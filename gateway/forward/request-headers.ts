@@ -22,6 +22,7 @@
 // cache of raw spellings ('User-Agent') saves the toLowerCase of common ones.
 
 import { type CompiledHeaderEdits, noHeaderEdits } from './header-edits.ts';
+import { HOP_BY_HOP_HEADERS } from './hop-by-hop.ts';
 
 // What the scan does with a header (values of the action map).
 const PASS = 0;
@@ -46,13 +47,7 @@ const CONTENT_TYPE_EDITED = 17;
 
 /** Names route edits may not set, add or remove (besides every Proxy-* header). */
 export const PROTECTED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'upgrade',
-  'http2-settings',
+  ...HOP_BY_HOP_HEADERS,
   'expect',
   'content-length',
   'x-forwarded-for',

@@ -7,18 +7,13 @@
 // client must not see connection-specific headers at all (Node would throw).
 
 import type { CompiledHeaderEdits } from './header-edits.ts';
+import { HOP_BY_HOP_HEADERS } from './hop-by-hop.ts';
 
 export type ParsedHeaders = Record<string, string | string[] | undefined>;
 
 /** Names route response edits may not set, add or remove (besides Proxy-*): framing and hop-by-hop. */
 export const PROTECTED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'upgrade',
-  'http2-settings',
+  ...HOP_BY_HOP_HEADERS,
   'content-length',
   'trailer',
 ]);
@@ -48,15 +43,7 @@ export function compileResponseEdits(edits: CompiledHeaderEdits): CompiledHeader
   });
 }
 
-const hopByHop = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'upgrade',
-  'http2-settings',
-]);
+const hopByHop = new Set(HOP_BY_HOP_HEADERS);
 
 function isPlainConnection(value: string | string[]): boolean {
   if (typeof value !== 'string' || value.length > 10) return false;
