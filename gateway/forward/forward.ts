@@ -28,7 +28,7 @@ import type { Upstream, UpstreamHost } from '../upstream.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
 import type { ForwardPlan, ForwardPolicy, ForwardResult } from './plan.ts';
 import { completeRequestHeaders, type ProxiedRequest } from './proxy-headers.ts';
-import { hasRequestBody, scanRequestHeaders } from './request-headers.ts';
+import { hasRequestBody, RequestHeaderScanState, scanRequestHeaders } from './request-headers.ts';
 import { filterResponseHeaders, type ParsedHeaders } from './response-headers.ts';
 import { type FailureKind, isIdempotent, retriesStatus, retryDelay, shouldRetry } from './retry.ts';
 
@@ -90,22 +90,8 @@ function onRetryTimer(call: ForwardCall): void {
 }
 
 /** The request's state, undici's handler, and the observer's result, in one object. */
-class ForwardCall implements ProxiedRequest, ForwardResult {
-  // --- RequestHeaderScan (filled by scanRequestHeaders) ---
-  host: string | undefined = undefined;
-  xff: string | undefined = undefined;
-  xfp: string | undefined = undefined;
-  xfh: string | undefined = undefined;
-  forwarded: string | undefined = undefined;
-  traceparent = '';
-  tracestate: string | undefined = undefined;
-  expectContinue = false;
-  contentLength = -1;
-  chunked = false;
-  upgrade: string | undefined = undefined;
-  teTrailers = false;
-  grpc = false;
-  affinity: string | undefined = undefined;
+class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, ForwardResult {
+  // The RequestHeaderScan fields (filled by scanRequestHeaders) come from the base class.
 
   // --- ForwardResult ---
   readonly upstreamName: string;
@@ -154,6 +140,7 @@ class ForwardCall implements ProxiedRequest, ForwardResult {
   dispatchOptions: Dispatcher.DispatchOptions | undefined = undefined;
 
   constructor(req: InboundRequest, res: InboundResponse, plan: ForwardPlan) {
+    super();
     this.startedAt = performance.now();
     this.req = req;
     this.res = res as unknown as ResponseSink;

@@ -137,23 +137,31 @@ export interface RequestHeaderScan {
   affinity: string | undefined;
 }
 
+/**
+ * A scan's fields with their starting values, as a class: the calls that
+ * carry a scan (forward()'s and forwardUpgrade()'s) extend it, so both keep
+ * one stable object shape and the fields are declared once.
+ */
+export class RequestHeaderScanState implements RequestHeaderScan {
+  host: string | undefined = undefined;
+  xff: string | undefined = undefined;
+  xfp: string | undefined = undefined;
+  xfh: string | undefined = undefined;
+  forwarded: string | undefined = undefined;
+  /** '' until a valid one is seen (the scan treats '' as absent). */
+  traceparent = '';
+  tracestate: string | undefined = undefined;
+  expectContinue = false;
+  contentLength = -1;
+  chunked = false;
+  upgrade: string | undefined = undefined;
+  teTrailers = false;
+  grpc = false;
+  affinity: string | undefined = undefined;
+}
+
 export function newRequestHeaderScan(): RequestHeaderScan {
-  return {
-    host: undefined,
-    xff: undefined,
-    xfp: undefined,
-    xfh: undefined,
-    forwarded: undefined,
-    traceparent: undefined,
-    tracestate: undefined,
-    expectContinue: false,
-    contentLength: -1,
-    chunked: false,
-    upgrade: undefined,
-    teTrailers: false,
-    grpc: false,
-    affinity: undefined,
-  };
+  return new RequestHeaderScanState();
 }
 
 // Raw spelling -> lowercase, for the names clients send most. Bounded: a

@@ -23,7 +23,7 @@ import type { Upstream, UpstreamHost } from '../upstream.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
 import type { ForwardPlan, ForwardPolicy, ForwardResult } from './plan.ts';
 import { completeRequestHeaders, type ProxiedRequest } from './proxy-headers.ts';
-import { scanRequestHeaders } from './request-headers.ts';
+import { RequestHeaderScanState, scanRequestHeaders } from './request-headers.ts';
 import { filterResponseHeaders, type ParsedHeaders } from './response-headers.ts';
 import { shouldRetry } from './retry.ts';
 
@@ -45,22 +45,8 @@ function responseHead(status: number, headers: string[], close: boolean): string
 
 function noop(): void {}
 
-class UpgradeCall implements ProxiedRequest, ForwardResult {
-  // RequestHeaderScan / ProxiedRequest
-  host: string | undefined = undefined;
-  xff: string | undefined = undefined;
-  xfp: string | undefined = undefined;
-  xfh: string | undefined = undefined;
-  forwarded: string | undefined = undefined;
-  traceparent = '';
-  tracestate: string | undefined = undefined;
-  expectContinue = false;
-  contentLength = -1;
-  chunked = false;
-  upgrade: string | undefined = undefined;
-  teTrailers = false;
-  grpc = false;
-  affinity: string | undefined = undefined;
+class UpgradeCall extends RequestHeaderScanState implements ProxiedRequest, ForwardResult {
+  // The RequestHeaderScan fields come from the base class; the rest of ProxiedRequest:
   clientIp = '';
   hash = 0;
   setCookie: string | undefined = undefined;
@@ -98,6 +84,7 @@ class UpgradeCall implements ProxiedRequest, ForwardResult {
   options: Dispatcher.DispatchOptions | undefined = undefined;
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer, plan: ForwardPlan) {
+    super();
     this.startedAt = performance.now();
     this.socket = socket;
     this.head = head;
