@@ -5,9 +5,10 @@
 // Changes in the agent's own namespace go to one long-lived `ip -batch`
 // session (ip-session.ts), a line at a time, so they cost no process start;
 // changes in another namespace (a pod's) are one `ip -batch -` process per
-// batch, whatever its length. Another namespace is entered by name when it
-// lives in /var/run/netns (`ip -n`, no extra process), otherwise through
-// `nsenter --net`.
+// batch, whatever its length, exec'd by a shell started ahead of time
+// (prestarted-command.ts), so the agent does not fork itself during an ADD.
+// Another namespace is entered by name when it lives in /var/run/netns
+// (`ip -n`, no extra process), otherwise through `nsenter --net`.
 
 import { AgentErrors } from '../errors.ts';
 import {
@@ -22,6 +23,7 @@ import {
   type NetnsOption,
   type RouteInfo,
 } from '../netlink.ts';
+import { createPrestartedRunner, type PrestartedRunner } from '../prestarted-command.ts';
 import { runCommand } from '../run-command.ts';
 import { renderOp, toBatches } from './ip-commands.ts';
 import { createIpSession, type IpSession } from './ip-session.ts';
@@ -33,6 +35,8 @@ export interface IpNetlinkOptions {
   timeoutMs?: number;
   /** Use a long-lived ip process for changes in the own namespace (default true). */
   session?: boolean;
+  /** Run other namespaces' batches in processes started ahead of time (default true). */
+  prestart?: boolean;
   /**
    * The namespace (a path) to treat as the agent's own: tests run the real
    * port against a namespace they made, never the host's.
@@ -50,6 +54,7 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
   };
   const timeoutMs = options.timeoutMs ?? 15_000;
   let session: IpSession | undefined;
+  let prestarted: PrestartedRunner | undefined;
 
   /** Own-namespace ip ops through the session, one at a time, stopping at the first failure. */
   const applyInSession = async (ops: readonly LinkOp[], first: number, all: readonly LinkOp[]) => {
@@ -88,8 +93,14 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
     input?: string | Promise<string>,
   ) => {
     const argv = argvFor(tool, args, netns);
+    // Only batches in another namespace (a pod ADD's) are worth a spare process.
+    let runner = runCommand;
+    if (netns !== undefined && args[0] === '-batch' && options.prestart !== false) {
+      prestarted ??= createPrestartedRunner();
+      runner = prestarted.run;
+    }
     try {
-      return { argv, ...(await runCommand(argv, { input, timeoutMs })) };
+      return { argv, ...(await runner(argv, { input, timeoutMs })) };
     } catch (error) {
       throw AgentErrors.COMMAND_FAILED(argv.join(' '), (error as Error).message);
     }
@@ -182,6 +193,8 @@ export function createIpNetlink(options: IpNetlinkOptions = {}): Netlink {
     close() {
       session?.close();
       session = undefined;
+      prestarted?.close();
+      prestarted = undefined;
     },
 
     async links({ netns }: NetnsOption = {}) {
