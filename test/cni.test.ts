@@ -360,7 +360,9 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('pier-cni on
       },
     );
     expect(install.status, install.stderr).toBe(0);
-    expect(readFileSync(join(binDir, 'pier-cni'), 'utf8')).toMatch(/^#!\/.*node\n'use strict';/);
+    expect(readFileSync(join(binDir, 'pier-cni'), 'utf8')).toMatch(
+      /^#!\/.*node --no-rehash-snapshot\n'use strict';/,
+    );
     const installed = createCniRuntime({
       scope,
       node: node.short,

@@ -1,8 +1,8 @@
 // The pier-cni executable's body: the thinnest possible client of the agent.
 //
 // A runtime starts the plugin for every pod start and stop, so its start-up
-// time is the plugin's latency. This module therefore imports only node:net
-// and the dependency-free wire.ts, checks only what it must to answer
+// time is the plugin's latency. This module therefore imports only the
+// dependency-free wire.ts and unix-exchange.ts, checks only what it must to answer
 // honestly without the agent (CNI_COMMAND, that stdin is JSON, VERSION), and
 // passes everything else to the agent over its unix socket. All CNI logic,
 // validation included, lives in the agent (handler.ts).
@@ -11,7 +11,7 @@
 // again later; STATUS: 50, not available) before anything has been done, so
 // nothing is ever half done by the client.
 
-import { connect } from 'node:net';
+import { type ExchangeWay, exchange } from './unix-exchange.ts';
 import {
   AGENT_SOCKET_KEY,
   CNI_ENV_KEYS,
@@ -27,6 +27,8 @@ export interface ClientInput {
   stdin: string;
   /** How long to wait for the agent's answer. */
   timeoutMs?: number;
+  /** How to talk to the agent's socket (unix-exchange.ts); tests pin each way. */
+  way?: ExchangeWay;
 }
 
 const TRY_AGAIN_LATER = 11;
@@ -101,86 +103,64 @@ export function runClient(input: ClientInput): Promise<WireResponse> {
   }
   const request: WireRequest = { env, stdin: input.stdin };
   const unavailable = command === 'STATUS' ? NOT_AVAILABLE : TRY_AGAIN_LATER;
-  return ask(socket, request, input.timeoutMs ?? 120_000, version, unavailable);
+  return ask(
+    socket,
+    request,
+    input.timeoutMs ?? 120_000,
+    version,
+    unavailable,
+    input.way ?? 'auto',
+  );
 }
 
-function ask(
+async function ask(
   path: string,
   request: WireRequest,
   timeoutMs: number,
   version: string,
   unavailable: number,
+  way: ExchangeWay,
 ): Promise<WireResponse> {
-  return new Promise((resolve) => {
-    let answered = false;
-    const finish = (response: WireResponse) => {
-      if (answered) return;
-      answered = true;
-      clearTimeout(timer);
-      conn.destroy();
-      resolve(response);
-    };
-    const chunks: Buffer[] = [];
-    const conn = connect(path);
-    const timer = setTimeout(() => {
-      finish(
-        error(
-          version,
-          unavailable,
-          `the pier agent did not answer within ${timeoutMs / 1000}s (socket ${path}); retry later`,
-        ),
+  const outcome = await exchange(path, JSON.stringify(request), timeoutMs, way);
+  switch (outcome.kind) {
+    case 'answer': {
+      try {
+        const parsed = JSON.parse(outcome.text) as WireResponse;
+        if (typeof parsed.exitCode === 'number' && typeof parsed.stdout === 'string') return parsed;
+      } catch {}
+      return error(
+        version,
+        unavailable,
+        `the pier agent closed the connection without an answer (socket ${path}); it may be restarting, retry`,
       );
-    }, timeoutMs);
-    let connected = false;
-    conn.on('connect', () => {
-      connected = true;
-      conn.end(JSON.stringify(request));
-    });
-    conn.on('data', (chunk: Buffer) => chunks.push(chunk));
-    conn.on('error', (cause: NodeJS.ErrnoException) => {
-      if (connected) {
-        // The agent had the request (or part of it): it may have begun, and rolls back what it began.
-        finish(
-          error(
-            version,
-            unavailable,
-            `the pier agent closed the connection without an answer (${cause.code ?? cause.message} on ${path}); it may be restarting, retry`,
-          ),
-        );
-        return;
-      }
+    }
+    case 'timeout':
+      return error(
+        version,
+        unavailable,
+        `the pier agent did not answer within ${timeoutMs / 1000}s (socket ${path}); retry later`,
+      );
+    case 'dropped':
+      // The agent had the request (or part of it): it may have begun, and rolls back what it began.
+      return error(
+        version,
+        unavailable,
+        `the pier agent closed the connection without an answer (${outcome.code} on ${path}); it may be restarting, retry`,
+      );
+    case 'unreachable': {
       const reason =
-        cause.code === 'ENOENT' || cause.code === 'ECONNREFUSED'
+        outcome.code === 'ENOENT' || outcome.code === 'ECONNREFUSED'
           ? 'the pier agent is not running'
-          : cause.code === 'EACCES'
+          : outcome.code === 'EACCES'
             ? 'only root may use the pier agent socket'
             : 'the pier agent cannot be reached';
-      finish(
-        error(
-          version,
-          unavailable,
-          `${reason} (${cause.code ?? cause.message} on ${path}); nothing was changed, retry once it runs`,
-        ),
+      return error(
+        version,
+        unavailable,
+        `${reason} (${outcome.code} on ${path}); nothing was changed, retry once it runs`,
       );
-    });
-    conn.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let response: WireResponse | undefined;
-      try {
-        const parsed = JSON.parse(text) as WireResponse;
-        if (typeof parsed.exitCode === 'number' && typeof parsed.stdout === 'string')
-          response = parsed;
-      } catch {}
-      finish(
-        response ??
-          error(
-            version,
-            unavailable,
-            `the pier agent closed the connection without an answer (socket ${path}); it may be restarting, retry`,
-          ),
-      );
-    });
-  });
+    }
+  }
 }
 
 function error(cniVersion: string, code: number, msg: string, details?: string): WireResponse {
