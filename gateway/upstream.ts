@@ -9,16 +9,20 @@
 // its pool closes once its in-flight requests have finished, so an update
 // never drops a request.
 //
-// Implementation: gateway/upstream/pool-upstream.ts (createUpstream, undici
-// Pools per endpoint). The pure parts beside it: endpoints-from-slices.ts
+// Implementation: gateway/upstream/pool-upstream.ts (createUpstream, a pool
+// per endpoint: Pier's HTTP/1.1 pool, upstream/http1/, or undici's H2C client
+// for h2c). The pure parts beside it: endpoints-from-slices.ts
 // (Service + EndpointSlices -> endpoint set) and outlier-detector.ts.
 
-import type { Dispatcher } from 'undici';
 import type { Balancer, BalancerHost, BalancerKind } from './balancer.ts';
+import type { UpstreamDispatcher } from './upstream/dispatcher.ts';
 import type { AttemptOutcome, OutlierPolicy, OutlierState } from './upstream/outlier-detector.ts';
 
 /** How the gateway speaks to the endpoints: HTTP/1.1, or HTTP/2 with prior knowledge (gRPC). */
 export type UpstreamProtocol = 'http1' | 'h2c';
+
+/** Which pool speaks HTTP/1.1: Pier's own (upstream/http1/, the default) or undici's. */
+export type Http1Client = 'pier' | 'undici';
 
 /** One endpoint as EndpointSlices describe it: the desired state. */
 export interface EndpointAddress {
@@ -43,7 +47,7 @@ export interface UpstreamHost extends BalancerHost {
   /** `http://10.0.0.7:8080`. */
   readonly origin: string;
   /** The keep-alive connection pool to this endpoint. */
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: UpstreamDispatcher;
   /** Requests in flight (the least-request balancer reads it). */
   readonly active: number;
   readonly outlier: Readonly<OutlierState>;
@@ -67,10 +71,12 @@ export interface UpstreamOptions {
    * request may race the backend closing the connection.
    */
   keepAliveTimeoutMs?: number;
+  /** The HTTP/1.1 pool (default 'pier'). */
+  http1Client?: Http1Client;
   /** Connections per endpoint at most (default: no limit for HTTP/1.1, 1 for h2c). */
   connectionsPerEndpoint?: number;
   /** Builds an endpoint's dispatcher: the port tests replace. Default: undici Pool / H2C client. */
-  createDispatcher?: (origin: string, protocol: UpstreamProtocol) => Dispatcher;
+  createDispatcher?: (origin: string, protocol: UpstreamProtocol) => UpstreamDispatcher;
   /** Clock in ms (default performance.now) and random source (default Math.random): injected for tests. */
   now?: () => number;
   random?: () => number;

@@ -145,6 +145,7 @@ async function main(): Promise<void> {
       ['nginx direct (no proxy)', [backend, nginxPid]],
       ['naive undici Pool proxy', await startGateway({ endpoints, mode: 'naive' })],
       ['@fastify/http-proxy', await startGateway({ endpoints, mode: 'fastify' })],
+      ['pier forward() on undici', await startGateway({ endpoints, http1Client: 'undici' })],
       ['pier forward()', await startGateway({ endpoints })],
     ];
     const best = new Map<string, Measured>();

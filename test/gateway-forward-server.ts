@@ -7,7 +7,7 @@
 //
 // Config: { endpoints: [{ address, port }], protocol?: 'http1' | 'h2c',
 // inbound?: 'http1' | 'h2c', policy?: ForwardPolicySpec (JSON part),
-// mode?: 'forward' | 'naive' | 'fastify' }. `naive` is the baseline a Node
+// mode?: 'forward' | 'naive' | 'fastify', http1Client?: 'pier' | 'undici' }. `naive` is the baseline a Node
 // user would write: an undici Pool, pool.request() per request, headers
 // copied as an object, bodies piped with pipeline(); `fastify` is
 // @fastify/http-proxy as its README sets it up (the fastest Node.js proxy the
@@ -23,7 +23,7 @@ import { Pool } from 'undici';
 import { forward, type InboundRequest, type InboundResponse } from '../gateway/forward/forward.ts';
 import { compileForwardPolicy, type ForwardPolicySpec } from '../gateway/forward/plan.ts';
 import { forwardUpgrade } from '../gateway/forward/upgrade.ts';
-import { createUpstream, type UpstreamProtocol } from '../gateway/upstream.ts';
+import { createUpstream, type Http1Client, type UpstreamProtocol } from '../gateway/upstream.ts';
 
 export interface GatewayProcessConfig {
   endpoints: { address: string; port: number }[];
@@ -31,6 +31,8 @@ export interface GatewayProcessConfig {
   inbound?: 'http1' | 'h2c';
   policy?: ForwardPolicySpec;
   mode?: 'forward' | 'naive' | 'fastify';
+  /** forward()'s HTTP/1.1 pool: Pier's (default) or undici's. */
+  http1Client?: Http1Client;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as GatewayProcessConfig;
@@ -102,7 +104,11 @@ async function main(): Promise<void> {
   if (config.mode === 'naive') {
     handler = naiveHandler() as typeof handler;
   } else {
-    const upstream = createUpstream({ name: 'Service test/web:80', protocol: config.protocol });
+    const upstream = createUpstream({
+      name: 'Service test/web:80',
+      protocol: config.protocol,
+      http1Client: config.http1Client,
+    });
     upstream.setEndpoints(
       config.endpoints.map((e) => ({ ...e, ready: true, serving: true, terminating: false })),
     );

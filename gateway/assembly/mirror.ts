@@ -12,15 +12,13 @@ import { applyHeaderEdits, type HeaderEdits } from '../filters.ts';
 import { HOP_BY_HOP_HEADERS } from '../forward/hop-by-hop.ts';
 import type { GatewayRequest } from '../listener.ts';
 import type { ServiceBackend } from '../router.ts';
+import type { UpstreamHandler } from '../upstream/dispatcher.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 
 const SKIP = new Set([...HOP_BY_HOP_HEADERS, 'host', 'expect', 'content-length']);
 
-function noop(): void {}
-
-function dump(response: { body: { dump(): Promise<void> } }): void {
-  response.body.dump().catch(noop);
-}
+/** Reads the mirror's answer and drops it; failures are the mirror's own business. */
+const dropResponse: UpstreamHandler = {};
 
 export function hasBody(req: GatewayRequest): boolean {
   const length = req.headers['content-length'];
@@ -53,9 +51,10 @@ export function mirrorRequest(
     const upstream = registry.get(backend, false)?.upstream;
     const host = upstream?.pick(0);
     if (host === undefined) continue;
-    host.dispatcher
-      .request({ method: req.method as 'GET', path: target.path, headers: edited, body: null })
-      .then(dump, noop);
+    host.dispatcher.dispatch(
+      { method: req.method ?? 'GET', path: target.path, headers: edited, body: null },
+      dropResponse,
+    );
     sent++;
   }
   return sent;

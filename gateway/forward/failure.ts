@@ -1,4 +1,4 @@
-// What went wrong with an attempt, from undici's error and whether the
+// What went wrong with an attempt, from the pool's error (undici's or Pier's) and whether the
 // request had reached a connection (onRequestStart ran): the retry decision
 // and the error response depend on it.
 
@@ -15,9 +15,14 @@ const CONNECT_CODES = new Set([
   'EAI_AGAIN',
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
+  'PIER_UPSTREAM_CONNECT_TIMEOUT',
 ]);
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'PIER_UPSTREAM_STALLED',
+]);
 
 const PROTOCOL_CODES = new Set([
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',

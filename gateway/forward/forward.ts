@@ -21,8 +21,12 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Dispatcher } from 'undici';
 import { type GatewayErrorKey, gatewayErrorCode, sendGatewayError } from '../errors.ts';
+import {
+  INVALID_REQUEST_CODES,
+  type UpstreamController,
+  type UpstreamDispatchOptions,
+} from '../upstream/dispatcher.ts';
 import { outcomeOfStatus } from '../upstream/outlier-detector.ts';
 import type { Upstream, UpstreamHost } from '../upstream.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
@@ -35,7 +39,7 @@ import { type FailureKind, isIdempotent, retriesStatus, retryDelay, shouldRetry 
 export type InboundRequest = IncomingMessage | Http2ServerRequest;
 export type InboundResponse = ServerResponse | Http2ServerResponse;
 
-type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
+type DispatchController = UpstreamController;
 
 /** What the call uses of a response: the part http.ServerResponse and Http2ServerResponse share. */
 interface ResponseSink {
@@ -137,7 +141,7 @@ class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, Forw
   requestTimer: NodeJS.Timeout | undefined = undefined;
   attemptTimer: NodeJS.Timeout | undefined = undefined;
   retryTimer: NodeJS.Timeout | undefined = undefined;
-  dispatchOptions: Dispatcher.DispatchOptions | undefined = undefined;
+  dispatchOptions: UpstreamDispatchOptions | undefined = undefined;
 
   constructor(req: InboundRequest, res: InboundResponse, plan: ForwardPlan) {
     super();
@@ -405,8 +409,8 @@ class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, Forw
           return;
         }
         failure = classifyFailure(error, this.connected);
-        if ((error as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
-          // undici refused the request itself (a header it will not send).
+        if (INVALID_REQUEST_CODES.has((error as { code?: string }).code ?? '')) {
+          // The pool refused the request itself (a header it will not send).
           this.endAttempt('cancelled');
           this.fail('BAD_REQUEST');
           return;

@@ -124,7 +124,7 @@ export interface RequestHeaderScan {
   traceparent: string | undefined;
   tracestate: string | undefined;
   expectContinue: boolean;
-  /** -1 when absent. */
+  /** -1 when absent; -2 when unusable (not digits, or a Transfer-Encoding not ending in chunked). */
   contentLength: number;
   /** Transfer-Encoding present: a body of unknown length follows. */
   chunked: boolean;
@@ -271,6 +271,10 @@ export function scanRequestHeaders(
         break;
       case TRANSFER_ENCODING:
         scan.chunked = true;
+        // RFC 9112 6.3: a request whose last coding is not chunked has no
+        // knowable length: 400. Node's parser says so too, but only after
+        // the request was handed over; marked here, it is never forwarded.
+        if (!/(?:^|,)[ \t]*chunked[ \t]*$/i.test(value)) scan.contentLength = -2;
         break;
       case CONTENT_TYPE:
         if (value.startsWith('application/grpc')) scan.grpc = true;

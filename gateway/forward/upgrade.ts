@@ -16,8 +16,8 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { type GatewayErrorKey, gatewayErrorCode, gatewayErrorResponses } from '../errors.ts';
+import type { UpstreamController, UpstreamDispatchOptions } from '../upstream/dispatcher.ts';
 import type { AttemptOutcome } from '../upstream/outlier-detector.ts';
 import type { Upstream, UpstreamHost } from '../upstream.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
@@ -27,7 +27,7 @@ import { RequestHeaderScanState, scanRequestHeaders } from './request-headers.ts
 import { filterResponseHeaders, type ParsedHeaders } from './response-headers.ts';
 import { shouldRetry } from './retry.ts';
 
-type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
+type DispatchController = UpstreamController;
 
 class UpgradeAborted extends Error {
   override readonly name = 'UpgradeAborted';
@@ -81,7 +81,7 @@ class UpgradeCall extends RequestHeaderScanState implements ProxiedRequest, Forw
   done = false;
   tunnel: Duplex | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
-  options: Dispatcher.DispatchOptions | undefined = undefined;
+  options: UpstreamDispatchOptions | undefined = undefined;
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer, plan: ForwardPlan) {
     super();

@@ -1,6 +1,8 @@
-// The upstream implementation: one undici dispatcher per endpoint (a Pool of
-// keep-alive HTTP/1.1 connections, or an HTTP/2 prior-knowledge client for
-// h2c), a balancer over the available hosts, and outlier ejection.
+// The upstream implementation: one dispatcher per endpoint (Pier's pool of
+// keep-alive HTTP/1.1 connections, http1/pool.ts, or undici's HTTP/2
+// prior-knowledge client for h2c), a balancer over the available hosts, and
+// outlier ejection. `http1Client: 'undici'` puts undici's Pool in place of
+// Pier's for HTTP/1.1: both pass dispatcher.case.ts.
 //
 // The available list is rebuilt only when it changes (endpoints replaced, a
 // host ejected or back) and handed to the balancer, so pick() is the
@@ -11,13 +13,16 @@ import { Pool } from 'undici';
 import { type Balancer, createBalancer } from '../balancer.ts';
 import type {
   EndpointAddress,
+  Http1Client,
   Upstream,
   UpstreamHost,
   UpstreamHostStatus,
   UpstreamOptions,
   UpstreamProtocol,
 } from '../upstream.ts';
+import type { UpstreamDispatcher } from './dispatcher.ts';
 import { createH2cDispatcher } from './h2c-dispatcher.ts';
+import { Http1Pool } from './http1/pool.ts';
 import {
   type AttemptOutcome,
   defaultOutlierPolicy,
@@ -30,7 +35,7 @@ import {
   validateOutlierPolicy,
 } from './outlier-detector.ts';
 
-type Dispatcher = UpstreamHost['dispatcher'];
+type Dispatcher = UpstreamDispatcher;
 
 /** Mutable behind the readonly UpstreamHost the rest of the gateway sees. */
 interface Host {
@@ -57,12 +62,33 @@ export function defaultDispatcher(
     connectTimeoutMs: number;
     keepAliveTimeoutMs: number;
     connections: number | undefined;
+    http1Client?: Http1Client | undefined;
   },
 ): Dispatcher {
   if (protocol === 'h2c') {
-    return createH2cDispatcher(origin, options);
+    return createH2cDispatcher(origin, options) as unknown as Dispatcher;
   }
-  return new Pool(origin, {
+  if (options.http1Client !== 'undici') {
+    return new Http1Pool(origin, {
+      connectTimeoutMs: options.connectTimeoutMs,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+      connections: options.connections,
+      maxHeaderBytes: 64 * 1024,
+    });
+  }
+  return undiciPool(origin, options);
+}
+
+/** undici's Pool for HTTP/1.1, set up as Pier's own pool is. */
+export function undiciPool(
+  origin: string,
+  options: {
+    connectTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    connections: number | undefined;
+  },
+): Dispatcher {
+  const pool = new Pool(origin, {
     connections: options.connections ?? null,
     pipelining: 1,
     connectTimeout: options.connectTimeoutMs,
@@ -77,6 +103,7 @@ export function defaultDispatcher(
     maxHeaderSize: 64 * 1024,
     strictContentLength: true,
   });
+  return pool as unknown as Dispatcher;
 }
 
 export function createUpstream(options: UpstreamOptions): Upstream {
@@ -95,6 +122,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     connectTimeoutMs: options.connectTimeoutMs ?? 5000,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4000,
     connections: options.connectionsPerEndpoint,
+    http1Client: options.http1Client,
   };
   const newDispatcher =
     options.createDispatcher ??

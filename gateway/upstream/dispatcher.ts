@@ -1,0 +1,76 @@
+// The port between the forwarder and a connection pool to one endpoint: an
+// UpstreamDispatcher takes a request and drives an UpstreamHandler through
+// it. The shapes are undici's dispatch API (undici 7+, onRequestStart ...
+// onResponseError), so an undici Pool or H2CClient is one implementation and
+// Pier's own HTTP/1.1 pool (http1/pool.ts) the other; dispatcher.case.ts is
+// the suite both pass.
+//
+// The contract the forwarder relies on:
+// - onRequestStart runs when the request is handed to a connected socket,
+//   just before it is written: an error before it is a failure to connect.
+// - Exactly one of onResponseEnd, onResponseError, onRequestUpgrade ends a
+//   request, and nothing is called after it.
+// - controller.abort(reason) ends the request with onResponseError(reason)
+//   and closes its connection; pause()/resume() stop and restart the reads
+//   of the response body (backpressure).
+// - onRequestUpgrade hands over the socket with the bytes read past the 101
+//   put back, not flowing: the handler pipes it or calls resume().
+
+import type { Duplex, Readable } from 'node:stream';
+
+/** Response headers: lowercase names, arrays for names sent more than once. */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+export interface UpstreamController {
+  abort(reason: Error): void;
+  pause(): void;
+  resume(): void;
+  readonly aborted: boolean;
+  readonly paused: boolean;
+}
+
+export interface UpstreamHandler {
+  onRequestStart?(controller: UpstreamController, context: unknown): void;
+  onRequestUpgrade?(
+    controller: UpstreamController,
+    statusCode: number,
+    headers: ResponseHeaders,
+    socket: Duplex,
+  ): void;
+  onResponseStart?(
+    controller: UpstreamController,
+    statusCode: number,
+    headers: ResponseHeaders,
+    statusMessage?: string,
+  ): void;
+  onResponseData?(controller: UpstreamController, chunk: Buffer): void;
+  onResponseEnd?(controller: UpstreamController, trailers: ResponseHeaders): void;
+  onResponseError?(controller: UpstreamController | null, error: Error): void;
+}
+
+export interface UpstreamDispatchOptions {
+  /** Origin-form target: `/path?query`. */
+  path: string;
+  method: string;
+  /** Flat name, value pairs, sent as given (Host among them). */
+  headers: string[];
+  /** A Buffer, a readable stream (sent chunked without a Content-Length), or none. */
+  body: Buffer | Readable | null;
+  /** The protocol of an Upgrade request (`websocket`): a 101 hands over the socket. */
+  upgrade?: string;
+}
+
+export interface UpstreamDispatcher {
+  /** Starts a request; false says the pool is busy (it is queued all the same). */
+  dispatch(options: UpstreamDispatchOptions, handler: UpstreamHandler): boolean;
+  /** Takes no new requests; resolves once those in flight have finished. */
+  close(): Promise<void>;
+  /** Closes every connection now; requests in flight get an error. */
+  destroy(): Promise<void>;
+}
+
+/** Error codes a dispatcher gives a request it refuses to send (a header it will not write). */
+export const INVALID_REQUEST_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_INVALID_ARG',
+  'PIER_UPSTREAM_INVALID_REQUEST',
+]);

@@ -1,0 +1,491 @@
+// One keep-alive HTTP/1.1 connection to an endpoint, carrying one request at
+// a time (no pipelining), and the request as it runs on it. The request
+// object is also the controller its handler gets: no other object is made
+// per request besides the head text and the parsed response headers.
+//
+//   dispatch ─> Http1Request ─> connection.start(): onRequestStart, write head (+ body)
+//   socket 'data' ─> ResponseParser ─> onResponseStart / onResponseData / onResponseEnd
+//   response complete, body sent, keep-alive ─> back to the pool; else the socket closes
+//
+// Socket and body listeners are module functions that find their connection
+// or request through a symbol: nothing is bound or closed over per request.
+
+import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import type {
+  ResponseHeaders,
+  UpstreamController,
+  UpstreamDispatchOptions,
+  UpstreamHandler,
+} from '../dispatcher.ts';
+import type { RequestHead } from './request-head.ts';
+import { type ResponseHead, ResponseParser, type ResponseSink } from './response-parser.ts';
+
+const kConnection = Symbol('pier.http1.connection');
+const kRequest = Symbol('pier.http1.request');
+
+const NO_TRAILERS: ResponseHeaders = Object.freeze(Object.create(null));
+const LAST_CHUNK = '0\r\n\r\n';
+
+/** An error with the code the forwarder classifies (failure.ts). */
+export function upstreamError(code: string, message: string, cause?: unknown): Error {
+  const error = new Error(message, cause === undefined ? undefined : { cause }) as Error & {
+    code: string;
+  };
+  error.code = code;
+  return error;
+}
+
+/** What a connection needs of its pool. */
+export interface ConnectionOwner {
+  readonly address: string;
+  readonly port: number;
+  readonly connectTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+  /** The pool's coarse clock (ticks of its sweep timer). */
+  readonly ticks: number;
+  /** The connection finished a request and may take another. */
+  released(connection: Http1Connection): void;
+  /** The connection is gone (closed, failed or handed over by an upgrade). */
+  gone(connection: Http1Connection): void;
+}
+
+type BodyStream = Readable & { [kRequest]?: Http1Request };
+type ConnectionSocket = Socket & { [kConnection]?: Http1Connection };
+
+/** One request: its options, handler and progress; the controller its handler gets. */
+export class Http1Request implements UpstreamController {
+  readonly options: UpstreamDispatchOptions;
+  readonly handler: UpstreamHandler;
+  readonly head: RequestHead;
+  connection: Http1Connection | null = null;
+  /** A final callback (end, error, upgrade) was delivered: nothing more is. */
+  ended = false;
+  aborted = false;
+  paused = false;
+  /** The whole body was written (or there was none). */
+  bodyDone = false;
+  bodyBytes = 0;
+  /** A streamed body's request head is not written yet (connection.start says why). */
+  headPending = false;
+  /** The body stream waits for the socket's 'drain'. */
+  bodyWaiting = false;
+  body: BodyStream | null = null;
+  /** Set by the pool while the request waits for a connection. */
+  onAbortQueued: ((request: Http1Request, reason: Error) => void) | null = null;
+
+  constructor(options: UpstreamDispatchOptions, handler: UpstreamHandler, head: RequestHead) {
+    this.options = options;
+    this.handler = handler;
+    this.head = head;
+  }
+
+  abort(reason: Error): void {
+    if (this.ended) return;
+    this.aborted = true;
+    const connection = this.connection;
+    if (connection !== null) connection.abortRequest(this, reason);
+    else this.onAbortQueued?.(this, reason);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.connection?.socket.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.connection?.socket.resume();
+  }
+
+  /** Ends the request with an error, once. */
+  error(error: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.detachBody();
+    this.handler.onResponseError?.(this, error);
+  }
+
+  detachBody(): void {
+    const body = this.body;
+    if (body === null) return;
+    this.body = null;
+    body[kRequest] = undefined;
+    body.removeListener('data', onBodyData);
+    body.removeListener('end', onBodyEnd);
+    body.removeListener('error', onBodyError);
+    body.removeListener('close', onBodyClose);
+  }
+}
+
+function onSocketConnect(this: ConnectionSocket): void {
+  this[kConnection]?.onConnect();
+}
+function onSocketData(this: ConnectionSocket, chunk: Buffer): void {
+  this[kConnection]?.onData(chunk);
+}
+function onSocketEnd(this: ConnectionSocket): void {
+  this[kConnection]?.onEnd();
+}
+function onSocketError(this: ConnectionSocket, error: Error): void {
+  const connection = this[kConnection];
+  if (connection !== undefined && connection.socketError === null) connection.socketError = error;
+}
+function onSocketClose(this: ConnectionSocket): void {
+  this[kConnection]?.onClose();
+}
+function onSocketDrain(this: ConnectionSocket): void {
+  const request = this[kConnection]?.request;
+  if (request?.bodyWaiting === true) {
+    request.bodyWaiting = false;
+    request.body?.resume();
+  }
+}
+function onConnectTimeout(connection: Http1Connection): void {
+  connection.connectTimer = undefined;
+  connection.socket.destroy(
+    upstreamError(
+      'PIER_UPSTREAM_CONNECT_TIMEOUT',
+      `connect timed out after ${connection.owner.connectTimeoutMs} ms`,
+    ),
+  );
+}
+
+function onBodyData(this: BodyStream, chunk: Buffer): void {
+  const request = this[kRequest];
+  if (request !== undefined) request.connection?.writeBodyChunk(request, chunk);
+}
+function onBodyEnd(this: BodyStream): void {
+  const request = this[kRequest];
+  if (request !== undefined) request.connection?.endBody(request);
+}
+function onBodyError(this: BodyStream, error: Error): void {
+  const request = this[kRequest];
+  if (request !== undefined)
+    request.abort(upstreamError('PIER_REQUEST_BODY_ABORTED', 'the request body broke off', error));
+}
+function onBodyClose(this: BodyStream): void {
+  const request = this[kRequest];
+  if (request !== undefined && !request.bodyDone)
+    request.abort(upstreamError('PIER_REQUEST_BODY_ABORTED', 'the request body broke off'));
+}
+
+export class Http1Connection implements ResponseSink {
+  readonly owner: ConnectionOwner;
+  readonly socket: ConnectionSocket;
+  readonly parser: ResponseParser;
+  request: Http1Request | null = null;
+  connected = false;
+  closed = false;
+  socketError: Error | null = null;
+  connectTimer: NodeJS.Timeout | undefined = undefined;
+  /** Pool ticks when it went idle, or when the running request last made progress. */
+  since = 0;
+  idleTimeoutMs: number;
+  /** The current response's head. */
+  response: ResponseHead | null = null;
+  /** The response completed inside the current read; settled after the parser returns. */
+  completed = false;
+  /** Requests this connection has carried. */
+  uses = 0;
+
+  constructor(owner: ConnectionOwner, request: Http1Request) {
+    this.owner = owner;
+    this.idleTimeoutMs = owner.keepAliveTimeoutMs;
+    this.parser = new ResponseParser({ maxHeaderBytes: owner.maxHeaderBytes });
+    this.request = request;
+    request.connection = this;
+    const socket: ConnectionSocket = connect({
+      host: owner.address,
+      port: owner.port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 60_000,
+    });
+    socket[kConnection] = this;
+    socket.on('connect', onSocketConnect);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
+    this.socket = socket;
+    if (owner.connectTimeoutMs > 0)
+      this.connectTimer = setTimeout(onConnectTimeout, owner.connectTimeoutMs, this);
+  }
+
+  onConnect(): void {
+    if (this.connectTimer !== undefined) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+    }
+    this.connected = true;
+    const request = this.request;
+    if (request === null) {
+      // Its request was aborted while connecting: keep the connection for the next.
+      this.owner.released(this);
+      return;
+    }
+    this.start(request);
+  }
+
+  /** Runs a request on this (connected, free) connection. */
+  start(request: Http1Request): void {
+    this.request = request;
+    request.connection = this;
+    request.onAbortQueued = null;
+    this.uses++;
+    this.since = this.owner.ticks;
+    this.response = null;
+    const options = request.options;
+    this.parser.reset(options.method, options.upgrade !== undefined, this);
+    request.handler.onRequestStart?.(request, undefined);
+    if (request.ended) return; // aborted by its handler
+    if (request.paused) this.socket.pause();
+    const socket = this.socket;
+    const body = options.body;
+    if (body === null) {
+      request.bodyDone = true;
+      socket.write(request.head.text, 'latin1');
+    } else if (Buffer.isBuffer(body)) {
+      request.bodyDone = true;
+      request.bodyBytes = body.length;
+      socket.cork();
+      socket.write(request.head.text, 'latin1');
+      socket.write(body);
+      socket.uncork();
+    } else {
+      // The head waits for the body's first bytes (or its end): then both go
+      // in one write, and a body that Node's parser finds malformed fails
+      // the request before anything reached the backend. (nginx by default
+      // waits for the whole body; a client that waits for 100 Continue got
+      // it from forward() before this attempt.)
+      request.headPending = true;
+      const stream = body as BodyStream;
+      request.body = stream;
+      stream[kRequest] = request;
+      stream.on('data', onBodyData);
+      stream.on('end', onBodyEnd);
+      stream.on('error', onBodyError);
+      stream.on('close', onBodyClose);
+    }
+  }
+
+  writeBodyChunk(request: Http1Request, chunk: Buffer): void {
+    if (request !== this.request || request.ended) return;
+    const length = request.head.contentLength;
+    request.bodyBytes += chunk.length;
+    if (length >= 0 && request.bodyBytes > length) {
+      request.abort(
+        upstreamError(
+          'PIER_REQUEST_CONTENT_LENGTH_MISMATCH',
+          `request body longer than its content-length ${length}`,
+        ),
+      );
+      return;
+    }
+    if (chunk.length === 0) return;
+    const socket = this.socket;
+    let ok: boolean;
+    socket.cork();
+    if (request.headPending) {
+      request.headPending = false;
+      socket.write(request.head.text, 'latin1');
+    }
+    if (length >= 0) {
+      ok = socket.write(chunk);
+    } else {
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      ok = socket.write('\r\n', 'latin1');
+    }
+    socket.uncork();
+    if (!ok) {
+      request.bodyWaiting = true;
+      request.body?.pause();
+    }
+  }
+
+  endBody(request: Http1Request): void {
+    if (request !== this.request || request.ended) return;
+    const length = request.head.contentLength;
+    if (length >= 0 && request.bodyBytes !== length) {
+      request.abort(
+        upstreamError(
+          'PIER_REQUEST_CONTENT_LENGTH_MISMATCH',
+          `request body of ${request.bodyBytes} bytes for content-length ${length}`,
+        ),
+      );
+      return;
+    }
+    if (request.headPending) {
+      request.headPending = false;
+      this.socket.write(length < 0 ? request.head.text + LAST_CHUNK : request.head.text, 'latin1');
+    } else if (length < 0) {
+      this.socket.write(LAST_CHUNK, 'latin1');
+    }
+    request.bodyDone = true;
+    request.detachBody();
+  }
+
+  onData(chunk: Buffer): void {
+    const request = this.request;
+    if (request === null) {
+      // Bytes on an idle connection: nothing was asked; it cannot be trusted.
+      this.socket.destroy();
+      return;
+    }
+    this.since = this.owner.ticks;
+    try {
+      this.parser.execute(chunk);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    if (this.completed) this.settle();
+  }
+
+  onEnd(): void {
+    if (this.request === null) return; // idle: 'close' follows
+    try {
+      this.parser.finish();
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    if (this.completed) this.settle();
+  }
+
+  onClose(): void {
+    if (this.connectTimer !== undefined) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+    }
+    const wasClosed = this.closed;
+    this.closed = true;
+    const request = this.request;
+    if (request !== null) {
+      this.request = null;
+      this.parser.stop();
+      request.error(
+        this.socketError ??
+          upstreamError(
+            'PIER_UPSTREAM_CLOSED',
+            'the connection closed before the response was complete',
+          ),
+      );
+    }
+    if (!wasClosed) this.owner.gone(this);
+  }
+
+  /** Closes the connection; a request on it gets `error`. */
+  fail(error: Error): void {
+    const request = this.request;
+    this.request = null;
+    this.parser.stop();
+    this.destroy();
+    if (request !== null) request.error(error);
+  }
+
+  abortRequest(request: Http1Request, reason: Error): void {
+    if (request !== this.request) {
+      // Not started yet (connecting): forget it, keep the connection.
+      if (this.request === null && !request.ended) request.error(reason);
+      return;
+    }
+    this.fail(reason);
+  }
+
+  destroy(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
+    if (!this.closed) {
+      this.closed = true;
+      this.owner.gone(this);
+    }
+  }
+
+  // --- ResponseSink ---
+
+  onHead(head: ResponseHead): void {
+    this.response = head;
+    const request = this.request;
+    if (request !== null)
+      request.handler.onResponseStart?.(request, head.statusCode, head.headers, head.statusMessage);
+  }
+
+  onBody(chunk: Buffer): void {
+    const request = this.request;
+    if (request !== null) request.handler.onResponseData?.(request, chunk);
+  }
+
+  onComplete(trailers: ResponseHeaders | undefined): void {
+    const request = this.request;
+    if (request === null) return;
+    this.completed = true;
+    request.ended = true;
+    request.handler.onResponseEnd?.(request, trailers ?? NO_TRAILERS);
+  }
+
+  onUpgrade(head: ResponseHead, rest: Buffer): void {
+    const request = this.request;
+    this.request = null;
+    const socket = this.socket;
+    // Hand the socket over paused, with no listener of ours and the bytes
+    // read past the 101 put back: nothing is lost before the handler pipes
+    // or resumes it.
+    socket.pause();
+    socket[kConnection] = undefined;
+    socket.removeListener('connect', onSocketConnect);
+    socket.removeListener('data', onSocketData);
+    socket.removeListener('end', onSocketEnd);
+    socket.removeListener('error', onSocketError);
+    socket.removeListener('close', onSocketClose);
+    socket.removeListener('drain', onSocketDrain);
+    if (rest.length > 0) socket.unshift(rest);
+    this.closed = true;
+    this.owner.gone(this);
+    if (request === null) {
+      socket.destroy();
+      return;
+    }
+    request.ended = true;
+    request.detachBody();
+    if (request.handler.onRequestUpgrade === undefined) {
+      socket.destroy();
+      request.handler.onResponseError?.(
+        request,
+        upstreamError('PIER_UPSTREAM_UPGRADE', 'unexpected upgrade'),
+      );
+      return;
+    }
+    request.handler.onRequestUpgrade(request, head.statusCode, head.headers, socket);
+  }
+
+  /** After a complete response: back to the pool, or closed. */
+  settle(): void {
+    this.completed = false;
+    const request = this.request;
+    this.request = null;
+    const head = this.response;
+    let reusable =
+      head?.keepAlive === true &&
+      !this.parser.extraBytes &&
+      request?.bodyDone === true &&
+      !this.closed;
+    if (request !== null && !request.bodyDone) request.detachBody();
+    if (reusable && head!.keepAliveTimeoutMs >= 0) {
+      // The backend's own idle timeout, less a second for the race with its close.
+      const limit = head!.keepAliveTimeoutMs - 1000;
+      if (limit <= 0) reusable = false;
+      else this.idleTimeoutMs = Math.min(this.owner.keepAliveTimeoutMs, limit);
+    }
+    if (!reusable) {
+      this.destroy();
+      return;
+    }
+    if (request?.paused === true) this.socket.resume();
+    this.since = this.owner.ticks;
+    this.owner.released(this);
+  }
+}

@@ -1,0 +1,131 @@
+// What Pier's pool does beyond the shared dispatcher suite
+// (../dispatcher.case.ts): idle and stall timeouts, the backend's Keep-Alive
+// hint, a backend closing idle connections, and responses it must refuse.
+// Real sockets on 127.0.0.1.
+
+import net, { type AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../dispatcher.case.ts';
+import { Http1Pool } from './pool.ts';
+
+/** A raw backend answering every request with `response`; it counts connections. */
+async function backend(response: string | ((request: string) => string | undefined)) {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0, open: 0, requests: [] as string[] };
+  const server = net.createServer((socket) => {
+    state.connections++;
+    state.open++;
+    sockets.add(socket);
+    socket.on('close', () => {
+      state.open--;
+      sockets.delete(socket);
+    });
+    socket.on('error', () => {});
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      state.requests.push(buffered);
+      buffered = '';
+      const answer = typeof response === 'string' ? response : response(state.requests.at(-1)!);
+      if (answer !== undefined) socket.write(answer);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    state,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+
+describe('Http1Pool', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function setup(
+    response: Parameters<typeof backend>[0],
+    options: ConstructorParameters<typeof Http1Pool>[1] = {},
+  ) {
+    const b = await backend(response);
+    const pool = new Http1Pool(b.origin, options);
+    cleanups.push(b.close, () => pool.destroy());
+    return { b, pool };
+  }
+
+  it('closes a connection idle for keepAliveTimeoutMs', async () => {
+    const { b, pool } = await setup(OK, { keepAliveTimeoutMs: 300 });
+    expect((await run(pool, {})).ending).toBe('end');
+    expect(pool.stats).toEqual({ connections: 1, idle: 1, queued: 0 });
+    await expect.poll(() => b.state.open, { timeout: 2000 }).toBe(0);
+    expect(pool.stats.connections).toBe(0);
+  });
+
+  it('follows the backend’s Keep-Alive timeout, less a second for the race', async () => {
+    const { b, pool } = await setup(
+      'HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 2\r\n\r\nok',
+    );
+    await run(pool, {});
+    // timeout=1 leaves no safe time: the connection is not reused.
+    await expect.poll(() => b.state.open).toBe(0);
+    await run(pool, {});
+    expect(b.state.connections).toBe(2);
+  });
+
+  it('opens a new connection when the backend closed an idle one', async () => {
+    const { b, pool } = await setup(OK);
+    await run(pool, {});
+    for (const socket of b.sockets) socket.end();
+    await expect.poll(() => pool.stats.connections).toBe(0);
+    const outcome = await run(pool, {});
+    expect(outcome).toMatchObject({ ending: 'end', status: 200 });
+    expect(b.state.connections).toBe(2);
+  });
+
+  it('refuses a response framed two ways, and does not reuse its connection', async () => {
+    const { b, pool } = await setup(
+      'HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+    );
+    const outcome = await run(pool, {});
+    expect(outcome).toMatchObject({ ending: 'error', started: true });
+    expect(outcome.error!.code).toBe('HPE_UNEXPECTED_CONTENT_LENGTH');
+    await expect.poll(() => b.state.open).toBe(0);
+  });
+
+  it('fails a request whose backend says nothing for stallTimeoutMs', async () => {
+    const { pool } = await setup(() => undefined, { stallTimeoutMs: 300 });
+    const started = performance.now();
+    const outcome = await run(pool, {});
+    expect(outcome.error!.code).toBe('PIER_UPSTREAM_STALLED');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('fails a streamed body that outgrows its Content-Length, without sending the excess', async () => {
+    const { b, pool } = await setup(OK);
+    const outcome = await run(pool, {
+      method: 'POST',
+      headers: ['host', 'x', 'content-length', '3'],
+      body: Readable.from([Buffer.from('abc'), Buffer.from('def')]),
+    });
+    expect(outcome.error!.code).toBe('PIER_REQUEST_CONTENT_LENGTH_MISMATCH');
+    expect(b.state.requests.join('')).not.toContain('def');
+  });
+
+  it('answers requests after close() with an error, and close() resolves when idle', async () => {
+    const { pool } = await setup(OK);
+    await run(pool, {});
+    await pool.close();
+    const outcome = await run(pool, {});
+    expect(outcome.error!.code).toBe('PIER_UPSTREAM_POOL_CLOSED');
+  });
+});
