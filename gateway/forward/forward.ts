@@ -46,14 +46,17 @@ interface ResponseSink {
   readonly headersSent: boolean;
   readonly statusCode: number;
   writeHead(status: number, headers: string[]): unknown;
-  write(chunk: Buffer): boolean;
-  end(chunk?: Buffer): unknown;
+  write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean;
+  end(chunk?: Buffer, callback?: () => void): unknown;
   addTrailers(trailers: Record<string, string | string[] | undefined>): void;
   destroy(error?: Error): unknown;
   on(event: 'drain' | 'close', listener: (this: InboundResponse) => void): unknown;
 }
 
 const kCall = Symbol('pier.forward.call');
+
+/** A last chunk up to this size is copied rather than held until the response is flushed. */
+const SMALL_CHUNK = 16 * 1024;
 
 interface CallCarrier {
   [kCall]?: ForwardCall;
@@ -138,6 +141,16 @@ class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, Forw
   responseLength = -1;
   /** The chunk that completes the body, held for res.end(chunk): one write and no empty end write. */
   lastChunk: Buffer | undefined = undefined;
+  /**
+   * The pool's release (UpstreamController.release) when chunks go to an
+   * HTTP/1.1 response: each is released once its write to the client
+   * completed, so the pool reads into that memory again instead of
+   * allocating (HTTP/2 responses keep theirs: no reuse, no risk).
+   */
+  release: ((chunk: Buffer) => void) | undefined = undefined;
+  /** Chunks written to the client and not yet flushed, oldest first (writes complete in order). */
+  inFlight: Buffer[] | undefined = undefined;
+  onWritten: (() => void) | undefined = undefined;
   requestTimer: NodeJS.Timeout | undefined = undefined;
   attemptTimer: NodeJS.Timeout | undefined = undefined;
   retryTimer: NodeJS.Timeout | undefined = undefined;
@@ -337,22 +350,40 @@ class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, Forw
     }
     this.status = status;
     this.responseStarted = true;
+    if (controller.release !== undefined && (this.req as IncomingMessage).httpVersionMajor === 1)
+      this.release = controller.release;
     const length = headers['content-length'];
     this.responseLength = typeof length === 'string' ? Number(length) : -1;
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (this.done) return;
-    this.bytesSent += chunk.length;
-    if (this.bytesSent === this.responseLength && this.lastChunk === undefined) {
-      // The body is complete (undici checks the length: onResponseEnd follows
-      // in this same parse): end(chunk) writes it with the end of the
-      // response, sparing Node a separate write, its cork tick and an empty
-      // final write. Small answers are most answers.
-      this.lastChunk = chunk;
+    const release = this.release;
+    if (this.done) {
+      release?.(chunk);
       return;
     }
-    if (!this.res.write(chunk)) {
+    this.bytesSent += chunk.length;
+    if (this.bytesSent === this.responseLength && this.lastChunk === undefined) {
+      // The body is complete (the pool checks the length: onResponseEnd
+      // follows in this same parse): end(chunk) writes it with the end of
+      // the response, sparing Node a separate write, its cork tick and an
+      // empty final write. Small answers are most answers: a small last
+      // chunk is copied so its read buffer goes back to the pool at once.
+      if (release !== undefined && chunk.length <= SMALL_CHUNK) {
+        this.lastChunk = Buffer.from(chunk);
+        release(chunk);
+      } else {
+        this.lastChunk = chunk;
+      }
+      return;
+    }
+    let ok: boolean;
+    if (release === undefined) {
+      ok = this.res.write(chunk);
+    } else {
+      ok = this.res.write(chunk, this.trackWrite(chunk));
+    }
+    if (!ok) {
       controller.pause();
       this.drainWaiting = true;
       if (!this.drainListening) {
@@ -361,6 +392,20 @@ class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, Forw
         this.res.on('drain', onResponseDrain);
       }
     }
+  }
+
+  /** Notes a chunk written to the client; returns the callback for its write. */
+  trackWrite(chunk: Buffer): () => void {
+    if (this.inFlight === undefined) this.inFlight = [];
+    this.inFlight.push(chunk);
+    if (this.onWritten === undefined) this.onWritten = () => this.releaseWritten();
+    return this.onWritten;
+  }
+
+  /** A write to the client completed: its chunk goes back to the pool. */
+  releaseWritten(): void {
+    const chunk = this.inFlight?.shift();
+    if (chunk !== undefined) this.release!(chunk);
   }
 
   onDrain(): void {
@@ -382,7 +427,11 @@ class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, Forw
     if (last === undefined) this.res.end();
     else {
       this.lastChunk = undefined;
-      this.res.end(last);
+      if (this.release !== undefined && last.length > SMALL_CHUNK) {
+        this.res.end(last, this.trackWrite(last));
+      } else {
+        this.res.end(last);
+      }
     }
   }
 

@@ -22,6 +22,13 @@ import type { Duplex, Readable } from 'node:stream';
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 export interface UpstreamController {
+  /**
+   * Called (without `this`) once the handler no longer needs a chunk it got
+   * from onResponseData, e.g. when its write to the client completed: the
+   * pool may then read into that memory again. Optional both ways: a pool
+   * without it never reuses, a handler that never calls it keeps the chunk.
+   */
+  release?(chunk: Buffer): void;
   abort(reason: Error): void;
   pause(): void;
   resume(): void;

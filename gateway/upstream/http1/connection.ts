@@ -10,7 +10,7 @@
 // Socket and body listeners are module functions that find their connection
 // or request through a symbol: nothing is bound or closed over per request.
 
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type {
   ResponseHeaders,
@@ -18,6 +18,13 @@ import type {
   UpstreamDispatchOptions,
   UpstreamHandler,
 } from '../dispatcher.ts';
+import {
+  holdChunk,
+  type ReadBuffer,
+  releaseChunk,
+  stopReading,
+  takeReadBuffer,
+} from './read-buffers.ts';
 import type { RequestHead } from './request-head.ts';
 import { type ResponseHead, ResponseParser, type ResponseSink } from './response-parser.ts';
 
@@ -87,6 +94,11 @@ export class Http1Request implements UpstreamController {
     const connection = this.connection;
     if (connection !== null) connection.abortRequest(this, reason);
     else this.onAbortQueued?.(this, reason);
+  }
+
+  /** The handler is done with a chunk from onResponseData (read-buffers.ts); needs no `this`. */
+  release(chunk: Buffer): void {
+    releaseChunk(chunk);
   }
 
   pause(): void {
@@ -190,7 +202,15 @@ export class Http1Connection implements ResponseSink {
   /** Requests this connection has carried. */
   uses = 0;
 
-  constructor(owner: ConnectionOwner, request: Http1Request) {
+  /** The buffer the socket reads into (null: Node allocates one per read). */
+  readBuffer: ReadBuffer | null = null;
+
+  /**
+   * `userBuffers`: read into reusable buffers (read-buffers.ts). Not for a
+   * connection that may be handed over by an upgrade: its new owner needs
+   * 'data' events.
+   */
+  constructor(owner: ConnectionOwner, request: Http1Request, userBuffers: boolean) {
     this.owner = owner;
     this.idleTimeoutMs = owner.keepAliveTimeoutMs;
     this.parser = new ResponseParser({ maxHeaderBytes: owner.maxHeaderBytes });
@@ -202,7 +222,17 @@ export class Http1Connection implements ResponseSink {
       noDelay: true,
       keepAlive: true,
       keepAliveInitialDelay: 60_000,
-    });
+      // One closure pair per connection, not per read or request.
+      onread: userBuffers
+        ? {
+            buffer: () => this.nextReadBuffer(),
+            callback: (bytes: number, buffer: Uint8Array) => {
+              this.onData((buffer as Buffer).subarray(0, bytes));
+              return true;
+            },
+          }
+        : undefined,
+    } as NetConnectOpts);
     socket[kConnection] = this;
     socket.on('connect', onSocketConnect);
     socket.on('data', onSocketData);
@@ -213,6 +243,18 @@ export class Http1Connection implements ResponseSink {
     this.socket = socket;
     if (owner.connectTimeoutMs > 0)
       this.connectTimer = setTimeout(onConnectTimeout, owner.connectTimeoutMs, this);
+  }
+
+  /** Where the next read goes: the same buffer unless a handler still holds part of it. */
+  nextReadBuffer(): Buffer {
+    const current = this.readBuffer;
+    if (current !== null) {
+      if (current.held === 0) return current.buffer;
+      stopReading(current);
+    }
+    const next = takeReadBuffer();
+    this.readBuffer = next;
+    return next.buffer;
   }
 
   onConnect(): void {
@@ -364,6 +406,10 @@ export class Http1Connection implements ResponseSink {
     }
     const wasClosed = this.closed;
     this.closed = true;
+    if (this.readBuffer !== null) {
+      stopReading(this.readBuffer);
+      this.readBuffer = null;
+    }
     const request = this.request;
     if (request !== null) {
       this.request = null;
@@ -416,7 +462,12 @@ export class Http1Connection implements ResponseSink {
 
   onBody(chunk: Buffer): void {
     const request = this.request;
-    if (request !== null) request.handler.onResponseData?.(request, chunk);
+    if (request === null) return;
+    const onData = request.handler.onResponseData;
+    if (onData === undefined) return;
+    // Held until the handler releases it (never, if it does not).
+    holdChunk(chunk);
+    onData.call(request.handler, request, chunk);
   }
 
   onComplete(trailers: ResponseHeaders | undefined): void {

@@ -3,11 +3,13 @@
 // hint, a backend closing idle connections, and responses it must refuse.
 // Real sockets on 127.0.0.1.
 
+import { createHash, randomBytes } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../dispatcher.case.ts';
 import { Http1Pool } from './pool.ts';
+import { freeReadBuffers } from './read-buffers.ts';
 
 /** A raw backend answering every request with `response`; it counts connections. */
 async function backend(response: string | ((request: string) => string | undefined)) {
@@ -127,5 +129,75 @@ describe('Http1Pool', () => {
     await pool.close();
     const outcome = await run(pool, {});
     expect(outcome.error!.code).toBe('PIER_UPSTREAM_POOL_CLOSED');
+  });
+
+  it('never reads into memory a handler still holds, and reuses what it released', async () => {
+    const body = randomBytes(4 * 1024 * 1024);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    // Written in uneven pieces, so reads are of every size.
+    const server = net.createServer((socket) => {
+      // One response per request (both requests may come on one connection).
+      socket.on('data', async () => {
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+        for (
+          let offset = 0, piece = 777;
+          offset < body.length;
+          piece = ((piece * 13) % 90_000) + 1
+        ) {
+          const end = Math.min(body.length, offset + piece);
+          if (!socket.write(body.subarray(offset, end)))
+            await new Promise((resolve) => socket.once('drain', resolve));
+          offset = end;
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const pool = new Http1Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    cleanups.push(
+      () => new Promise<void>((resolve) => server.close(() => resolve())),
+      () => pool.destroy(),
+    );
+
+    // Held: the chunks themselves are kept (no copy), never released.
+    const held: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      pool.dispatch(
+        { path: '/', method: 'GET', headers: ['host', 'x'], body: null },
+        {
+          onResponseData: (_c, chunk) => {
+            held.push(chunk);
+          },
+          onResponseEnd: () => resolve(),
+          onResponseError: (_c, error) => reject(error),
+        },
+      );
+    });
+    expect(held.length).toBeGreaterThan(16);
+    expect(sha(Buffer.concat(held))).toBe(sha(body));
+
+    // Released at once (after copying): the pool reads into the same memory again.
+    const before = freeReadBuffers();
+    const copies: Buffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    await new Promise<void>((resolve, reject) => {
+      pool.dispatch(
+        { path: '/', method: 'GET', headers: ['host', 'x'], body: null },
+        {
+          onResponseData: (controller, chunk) => {
+            copies.push(Buffer.from(chunk));
+            seen.add(chunk.buffer);
+            controller.release!(chunk);
+          },
+          onResponseEnd: () => resolve(),
+          onResponseError: (_c, error) => reject(error),
+        },
+      );
+    });
+    expect(sha(Buffer.concat(copies))).toBe(sha(body));
+    // Many reads, a handful of buffers: they were reused.
+    expect(copies.length).toBeGreaterThan(16);
+    expect(seen.size).toBeLessThanOrEqual(2);
+    expect(freeReadBuffers()).toBeGreaterThanOrEqual(before);
   });
 });

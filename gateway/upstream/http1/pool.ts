@@ -101,12 +101,15 @@ export class Http1Pool implements UpstreamDispatcher, ConnectionOwner {
       request.error(upstreamError('PIER_UPSTREAM_POOL_CLOSED', 'the pool is closed'));
       return false;
     }
-    const idle = this.#idle.pop();
+    // An upgrade may hand its socket over: it gets a connection of its own
+    // that reads without reusable buffers.
+    const upgrade = options.upgrade !== undefined;
+    const idle = upgrade ? undefined : this.#idle.pop();
     if (idle !== undefined) {
       idle.start(request);
       return true;
     }
-    if (this.#connections.size < this.maxConnections) {
+    if (this.#connections.size < this.maxConnections || upgrade) {
       this.#open(request);
       return true;
     }
@@ -116,7 +119,7 @@ export class Http1Pool implements UpstreamDispatcher, ConnectionOwner {
   }
 
   #open(request: Http1Request): void {
-    const connection = new Http1Connection(this, request);
+    const connection = new Http1Connection(this, request, request.options.upgrade === undefined);
     this.#connections.add(connection);
     if (this.#timer === undefined) {
       this.#timer = setInterval(onTick, TICK_MS, this);

@@ -119,7 +119,10 @@ export class ResponseParser {
   #upgrade = false;
   /** Body bytes (or chunk bytes) still to come. */
   #remaining = 0;
-  /** Unparsed bytes of a head, chunk-size line, chunk end or trailers split across reads. */
+  /**
+   * Unparsed bytes of a head, chunk-size line, chunk end or trailers split
+   * across reads: a copy, as the socket's buffer is read into again.
+   */
   #pending: Buffer | undefined;
   #trailers: ResponseHeaders | undefined;
   /** Bytes came after the response was complete: the connection cannot be reused. */
@@ -193,7 +196,7 @@ export class ResponseParser {
         case S_CHUNK_END:
           if (length - offset < 2) {
             if (data[offset] !== 13) fail('HPE_STRICT', 'chunk data not followed by CRLF');
-            this.#pending = data.subarray(offset);
+            this.#pending = Buffer.from(data.subarray(offset));
             return;
           }
           if (data[offset] !== 13 || data[offset + 1] !== 10)
@@ -247,7 +250,7 @@ export class ResponseParser {
     if (end === -1) {
       if (data.length - offset > this.maxHeaderBytes)
         fail('HPE_HEADER_OVERFLOW', `head larger than ${this.maxHeaderBytes} bytes`);
-      this.#pending = data.subarray(offset);
+      this.#pending = Buffer.from(data.subarray(offset));
       return data.length;
     }
     if (end - offset > this.maxHeaderBytes)
@@ -392,7 +395,7 @@ export class ResponseParser {
     if (eol === -1) {
       if (data.length - offset > MAX_CHUNK_LINE)
         fail('HPE_INVALID_CHUNK_SIZE', 'chunk-size line too long');
-      this.#pending = data.subarray(offset);
+      this.#pending = Buffer.from(data.subarray(offset));
       return data.length;
     }
     if (eol - offset > MAX_CHUNK_LINE) fail('HPE_INVALID_CHUNK_SIZE', 'chunk-size line too long');
@@ -427,14 +430,14 @@ export class ResponseParser {
       return offset + 2;
     }
     if (data.length - offset < 2) {
-      this.#pending = data.subarray(offset);
+      this.#pending = Buffer.from(data.subarray(offset));
       return data.length;
     }
     const end = data.indexOf(CRLFCRLF, offset);
     if (end === -1) {
       if (data.length - offset > this.maxHeaderBytes)
         fail('HPE_HEADER_OVERFLOW', 'trailers too large');
-      this.#pending = data.subarray(offset);
+      this.#pending = Buffer.from(data.subarray(offset));
       return data.length;
     }
     if (end - offset > this.maxHeaderBytes) fail('HPE_HEADER_OVERFLOW', 'trailers too large');
