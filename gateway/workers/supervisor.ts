@@ -11,6 +11,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../src/observe/logger.ts';
 import { isReadyMessage, type ShutdownMessage } from './messages.ts';
 import { createRestartBackoff } from './restart-backoff.ts';
+import { withGatewayV8Flags } from './v8-flags.ts';
 
 export interface SupervisorOptions {
   workers: number;
@@ -74,6 +75,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   function fork(slot: Slot): void {
     slot.timer = undefined;
     if (stopping) return;
+    // Workers run with the gateway's V8 flags (v8-flags.ts) whatever the primary was given.
+    cluster.setupPrimary({ execArgv: withGatewayV8Flags(process.execArgv) });
     const worker = cluster.fork({ ...options.env, PIERGW_WORKER_SLOT: String(slot.index) });
     slot.worker = worker;
     slot.ready = false;

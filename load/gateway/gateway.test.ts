@@ -103,6 +103,7 @@ describe('manifests for Pier', () => {
 
   it('are passed to the one Pier command line, with the worker count', () => {
     expect(pierCommand('/tmp/m', 2)).toEqual([
+      '--external-memory-accounted-in-global-limit',
       'bin/pier.ts',
       'gateway',
       '--manifests.path',

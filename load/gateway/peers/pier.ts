@@ -6,6 +6,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GATEWAY_V8_FLAGS } from '../../../gateway/workers/v8-flags.ts';
 import type { Peer } from '../../bench/benchmark.ts';
 import { freePort, LOOPBACK } from '../../bench/ports.ts';
 import { startProcess } from '../../bench/process.ts';
@@ -17,6 +18,8 @@ import { gatewayManifests } from '../manifests.ts';
 /** argv (after the node binary) to run Pier's gateway on a manifests dir with N workers; cwd is the repo root. */
 export function pierCommand(manifestsDir: string, workers: number): string[] {
   return [
+    // As a production gateway runs (gateway/workers/v8-flags.ts says why); workers get them anyway.
+    ...GATEWAY_V8_FLAGS,
     'bin/pier.ts',
     'gateway',
     '--manifests.path',
