@@ -19,8 +19,10 @@
 // `set` or `remove` of Content-Type still lets the scan see gRPC.
 //
 // Names are compared lowercased through one Map lookup per header; a small
-// cache of raw spellings ('User-Agent') saves the toLowerCase of common ones.
+// cache of raw spellings ('User-Agent', header-tokens.ts) saves the
+// toLowerCase of common ones.
 
+import { hasToken, lowerName } from '../header-tokens.ts';
 import { type CompiledHeaderEdits, noHeaderEdits } from './header-edits.ts';
 import { HOP_BY_HOP_HEADERS } from './hop-by-hop.ts';
 
@@ -164,33 +166,6 @@ export function newRequestHeaderScan(): RequestHeaderScan {
   return new RequestHeaderScanState();
 }
 
-// Raw spelling -> lowercase, for the names clients send most. Bounded: a
-// client choosing names cannot grow it.
-const lowerCache = new Map<string, string>();
-const LOWER_CACHE_MAX = 512;
-
-function lower(name: string): string {
-  const cached = lowerCache.get(name);
-  if (cached !== undefined) return cached;
-  const l = name.toLowerCase();
-  if (lowerCache.size < LOWER_CACHE_MAX) lowerCache.set(name, l);
-  return l;
-}
-
-function hasToken(list: string, token: string): boolean {
-  // Case-insensitive token in a comma-separated list.
-  const l = list.toLowerCase();
-  let i = l.indexOf(token);
-  while (i !== -1) {
-    const before = i === 0 ? 44 : l.charCodeAt(i - 1);
-    const after = i + token.length >= l.length ? 44 : l.charCodeAt(i + token.length);
-    const isBoundary = (c: number) => c === 44 || c === 32 || c === 9 || c === 59;
-    if (isBoundary(before) && isBoundary(after)) return true;
-    i = l.indexOf(token, i + 1);
-  }
-  return false;
-}
-
 function join(previous: string | undefined, value: string, separator: string): string {
   return previous === undefined ? value : `${previous}${separator}${value}`;
 }
@@ -215,7 +190,7 @@ export function scanRequestHeaders(
       if (name === ':authority' && scan.host === undefined) scan.host = value;
       continue;
     }
-    const l = lower(name);
+    const l = lowerName(name);
     const action = actions.get(l);
     if (action === undefined) {
       if (l.startsWith('proxy-')) continue;

@@ -8,16 +8,13 @@
 // Framing is the pool's: a Content-Length among the headers is sent as given
 // and the body must match it; a stream body without one goes chunked.
 
+import { BAD_FIELD_VALUE, TOKEN } from '../../header-tokens.ts';
 import type { UpstreamDispatchOptions } from '../dispatcher.ts';
 
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
   readonly code = 'PIER_UPSTREAM_INVALID_REQUEST';
 }
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 // Names already checked: most requests repeat the same few dozen. Bounded,
 // so names a client makes up cannot grow it.
@@ -35,6 +32,7 @@ function checkName(name: string): void {
 function splits(value: string): boolean {
   return value.indexOf('\r') !== -1 || value.indexOf('\n') !== -1 || value.indexOf('\0') !== -1;
 }
+
 /** The request-target: visible ASCII and obs-text, no spaces or controls. */
 const BAD_TARGET = /[^\x21-\x7e\x80-\xff]/;
 
@@ -86,7 +84,7 @@ export function requestHead(options: UpstreamDispatchOptions, host: string): Req
   if (!hasHost) text += `host: ${host}\r\n`;
   const body = options.body;
   if (options.upgrade !== undefined) {
-    if (BAD_VALUE.test(options.upgrade) || options.upgrade === '')
+    if (BAD_FIELD_VALUE.test(options.upgrade) || options.upgrade === '')
       throw new InvalidRequestError('invalid upgrade protocol');
     text += `connection: upgrade\r\nupgrade: ${options.upgrade}\r\n`;
   } else if (body !== null && !Buffer.isBuffer(body) && contentLength === -1) {

@@ -17,6 +17,7 @@
 // chunked when Transfer-Encoding ends in chunked; Content-Length; otherwise
 // until the connection closes (then the connection is not reused).
 
+import { BAD_FIELD_VALUE, hasToken, lowerName, TOKEN } from '../../header-tokens.ts';
 import type { ResponseHeaders } from '../dispatcher.ts';
 
 export class ResponseParseError extends Error {
@@ -63,10 +64,6 @@ const S_STOPPED = 8;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Control characters other than HTAB (obs-text, 0x80-0xff, is allowed). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
 /** 13 hex digits stay below 2^53. */
 const CHUNK_SIZE = /^[0-9A-Fa-f]{1,13}$/;
@@ -76,29 +73,8 @@ const CHUNK_EXT =
   /^(?:[ \t]*;[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[\t\x20-\xff])*"))?)*$/;
 const MAX_CHUNK_LINE = 4096;
 
-// Lowercased header names, cached for the names backends send (bounded: a
-// backend choosing names cannot grow it).
-const lowerCache = new Map<string, string>();
-const LOWER_CACHE_MAX = 512;
-
-function lower(name: string): string {
-  const cached = lowerCache.get(name);
-  if (cached !== undefined) return cached;
-  const l = name.toLowerCase();
-  if (lowerCache.size < LOWER_CACHE_MAX) lowerCache.set(name, l);
-  return l;
-}
-
 function fail(code: string, message: string): never {
   throw new ResponseParseError(code, message);
-}
-
-/** Case-insensitive token in a comma-separated list. */
-function hasToken(list: string, token: string): boolean {
-  for (const part of list.split(',')) {
-    if (part.trim().toLowerCase() === token) return true;
-  }
-  return false;
 }
 
 function keepAliveTimeout(value: string): number {
@@ -273,7 +249,8 @@ export class ResponseParser {
     if (!(statusCode >= 100 && statusCode <= 999) || !/^\d{3}$/.test(statusLine.slice(9, 12)))
       fail('HPE_INVALID_STATUS', `bad status code ${JSON.stringify(statusLine.slice(9, 12))}`);
     const statusMessage = statusLine.length > 13 ? statusLine.slice(13) : '';
-    if (BAD_VALUE.test(statusMessage)) fail('HPE_INVALID_STATUS', 'control character in reason');
+    if (BAD_FIELD_VALUE.test(statusMessage))
+      fail('HPE_INVALID_STATUS', 'control character in reason');
 
     const headers: ResponseHeaders = Object.create(null);
     let contentLength = -1;
@@ -301,9 +278,9 @@ export class ResponseParser {
         stop--;
       const value =
         start === colon + 1 && stop === line.length ? line.slice(start) : line.slice(start, stop);
-      if (BAD_VALUE.test(value))
+      if (BAD_FIELD_VALUE.test(value))
         fail('HPE_INVALID_HEADER_TOKEN', `control character in header ${name}`);
-      const l = lower(name);
+      const l = lowerName(name);
       switch (l) {
         case 'content-length': {
           for (const part of value.split(',')) {
@@ -449,9 +426,9 @@ export class ResponseParser {
       if (!TOKEN.test(name))
         fail('HPE_INVALID_HEADER_TOKEN', `bad trailer name ${JSON.stringify(name.slice(0, 64))}`);
       const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-      if (BAD_VALUE.test(value))
+      if (BAD_FIELD_VALUE.test(value))
         fail('HPE_INVALID_HEADER_TOKEN', `control character in trailer ${name}`);
-      const l = lower(name);
+      const l = lowerName(name);
       const previous = trailers[l];
       if (previous === undefined) trailers[l] = value;
       else if (typeof previous === 'string') trailers[l] = [previous, value];
