@@ -28,11 +28,12 @@ import {
   type UpstreamDispatchOptions,
 } from '../upstream/dispatcher.ts';
 import { outcomeOfStatus } from '../upstream/outlier-detector.ts';
-import type { Upstream, UpstreamHost } from '../upstream.ts';
+import type { Upstream } from '../upstream.ts';
+import { CallState } from './call-state.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
-import type { ForwardPlan, ForwardPolicy, ForwardResult } from './plan.ts';
+import type { ForwardPlan, ForwardResult } from './plan.ts';
 import { completeRequestHeaders, type ProxiedRequest } from './proxy-headers.ts';
-import { hasRequestBody, RequestHeaderScanState, scanRequestHeaders } from './request-headers.ts';
+import { hasRequestBody, scanRequestHeaders } from './request-headers.ts';
 import { filterResponseHeaders, type ParsedHeaders } from './response-headers.ts';
 import { type FailureKind, isIdempotent, retriesStatus, retryDelay, shouldRetry } from './retry.ts';
 
@@ -97,44 +98,15 @@ function onRetryTimer(call: ForwardCall): void {
 }
 
 /** The request's state, undici's handler, and the observer's result, in one object. */
-class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, ForwardResult {
-  // The RequestHeaderScan fields (filled by scanRequestHeaders) come from the base class.
-
-  // --- ForwardResult ---
-  readonly upstreamName: string;
-  readonly method: string;
-  readonly path: string;
-  clientIp = '';
-  status = 0;
-  bytesSent = 0;
-  readonly startedAt: number;
-  upstreamMs = -1;
-  totalMs = -1;
-  attempts = 0;
-  errorCode: string | undefined = undefined;
-  clientAborted = false;
-
-  // --- state ---
+class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
+  // The scan, ForwardResult and attempt fields come from CallState.
   readonly req: InboundRequest;
   readonly res: ResponseSink;
-  readonly upstream: Upstream;
-  readonly policy: ForwardPolicy;
-  readonly headers: string[] = [];
-  hash = 0;
-  setCookie: string | undefined = undefined;
   body: InboundRequest | Buffer | null = null;
   /** The body is the request stream (not buffered): only a never-started attempt may be retried. */
   streamingBody = false;
-  /** Host of the current (or last) attempt; `attemptHost` is set while one runs. */
-  lastHost: UpstreamHost | undefined = undefined;
-  attemptHost: UpstreamHost | undefined = undefined;
-  controller: DispatchController | null = null;
-  connected = false;
   abortReason = ABORT_NONE;
   pendingStatus = 0;
-  responseStarted = false;
-  /** The response to the client is over (ended, cut or the client left). */
-  done = false;
   drainWaiting = false;
   drainListening = false;
   /** The response's Content-Length (-1: none, or a response without a body). */
@@ -157,19 +129,9 @@ class ForwardCall extends RequestHeaderScanState implements ProxiedRequest, Forw
   dispatchOptions: UpstreamDispatchOptions | undefined = undefined;
 
   constructor(req: InboundRequest, res: InboundResponse, plan: ForwardPlan) {
-    super();
-    this.startedAt = performance.now();
+    super(req.method, req.url, plan);
     this.req = req;
     this.res = res as unknown as ResponseSink;
-    this.upstream = plan.upstream;
-    this.upstreamName = plan.upstream.name;
-    this.policy = plan.policy;
-    this.method = req.method ?? 'GET';
-    this.path = plan.path ?? req.url ?? '/';
-  }
-
-  get endpoint(): string | undefined {
-    return this.lastHost?.key;
   }
 
   get bytesReceived(): number {

@@ -19,11 +19,11 @@ import type { Duplex } from 'node:stream';
 import { type GatewayErrorKey, gatewayErrorCode, gatewayErrorResponses } from '../errors.ts';
 import type { UpstreamController, UpstreamDispatchOptions } from '../upstream/dispatcher.ts';
 import type { AttemptOutcome } from '../upstream/outlier-detector.ts';
-import type { Upstream, UpstreamHost } from '../upstream.ts';
+import { CallState } from './call-state.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
-import type { ForwardPlan, ForwardPolicy, ForwardResult } from './plan.ts';
+import type { ForwardPlan, ForwardResult } from './plan.ts';
 import { completeRequestHeaders, type ProxiedRequest } from './proxy-headers.ts';
-import { RequestHeaderScanState, scanRequestHeaders } from './request-headers.ts';
+import { scanRequestHeaders } from './request-headers.ts';
 import { filterResponseHeaders, type ParsedHeaders } from './response-headers.ts';
 import { shouldRetry } from './retry.ts';
 
@@ -45,58 +45,21 @@ function responseHead(status: number, headers: string[], close: boolean): string
 
 function noop(): void {}
 
-class UpgradeCall extends RequestHeaderScanState implements ProxiedRequest, ForwardResult {
-  // The RequestHeaderScan fields come from the base class; the rest of ProxiedRequest:
-  clientIp = '';
-  hash = 0;
-  setCookie: string | undefined = undefined;
-
-  // ForwardResult
-  readonly upstreamName: string;
-  readonly method: string;
-  readonly path: string;
-  status = 0;
-  bytesSent = 0;
+class UpgradeCall extends CallState implements ProxiedRequest, ForwardResult {
+  // The scan, ForwardResult and attempt fields come from CallState.
   bytesReceived = 0;
-  readonly startedAt: number;
-  upstreamMs = -1;
-  totalMs = -1;
-  attempts = 0;
-  errorCode: string | undefined = undefined;
-  clientAborted = false;
-
   readonly socket: Duplex;
   readonly head: Buffer;
-  readonly upstream: Upstream;
-  readonly policy: ForwardPolicy;
-  readonly headers: string[] = [];
-  lastHost: UpstreamHost | undefined = undefined;
-  attemptHost: UpstreamHost | undefined = undefined;
-  controller: DispatchController | null = null;
-  connected = false;
   /** The gateway gave up on the attempt (timeout, client gone). */
   abandoned = false;
-  /** Something was written to the client. */
-  responseStarted = false;
-  done = false;
   tunnel: Duplex | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   options: UpstreamDispatchOptions | undefined = undefined;
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer, plan: ForwardPlan) {
-    super();
-    this.startedAt = performance.now();
+    super(req.method, req.url, plan);
     this.socket = socket;
     this.head = head;
-    this.upstream = plan.upstream;
-    this.upstreamName = plan.upstream.name;
-    this.policy = plan.policy;
-    this.method = req.method ?? 'GET';
-    this.path = plan.path ?? req.url ?? '/';
-  }
-
-  get endpoint(): string | undefined {
-    return this.lastHost?.key;
   }
 
   start(req: IncomingMessage, plan: ForwardPlan): void {
