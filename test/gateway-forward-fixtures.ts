@@ -23,6 +23,7 @@ import {
   type Upstream,
   type UpstreamOptions,
 } from '../gateway/upstream.ts';
+import { GATEWAY_V8_FLAGS } from '../gateway/workers/v8-flags.ts';
 import type { GatewayProcessConfig } from './gateway-forward-server.ts';
 
 /** Things to stop after a test, last started first. */
@@ -401,9 +402,14 @@ export async function startGatewayProcess(
   cleanup: Cleanup,
   config: GatewayProcessConfig,
 ): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [SERVER_SCRIPT, JSON.stringify(config)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // With the V8 flags a production gateway runs with, so memory bounds hold for them.
+  const child = spawn(
+    process.execPath,
+    [...GATEWAY_V8_FLAGS, SERVER_SCRIPT, JSON.stringify(config)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   cleanup.add(async () => {
     child.stdin?.end();

@@ -9,7 +9,11 @@
 // rest. Measured with `pier gateway` and wrk uploading 1 MiB bodies: 33
 // mark-compacts in 4 s became 4, user CPU per request 815-1134 us became
 // 422-742 us (gateway/README.md, Performance). (Response bodies do not need
-// it: the upstream pool reads into reused buffers, upstream/http1/.)
+// it: the upstream pool reads into reused buffers, upstream/http1/.) The
+// price is garbage that waits longer: a 2 GiB upload through a gateway
+// process peaked at 248 MiB RSS with it, 181 MiB without (start: 103 MiB;
+// test/gateway-forward-stream.test.ts runs its gateway with these flags
+// and bounds the growth).
 //
 // It must be on node's command line: set at run time (v8.setFlagsFromString)
 // it took only partly (24 mark-compacts instead of 33), and NODE_OPTIONS

@@ -101,14 +101,18 @@ export class Http1Request implements UpstreamController {
     releaseChunk(chunk);
   }
 
+  // A handler may still hold its controller after its request ended and
+  // the connection went on to another: only the running request steers it.
   pause(): void {
     this.paused = true;
-    this.connection?.socket.pause();
+    const connection = this.connection;
+    if (connection?.request === this) connection.socket.pause();
   }
 
   resume(): void {
     this.paused = false;
-    this.connection?.socket.resume();
+    const connection = this.connection;
+    if (connection?.request === this) connection.socket.resume();
   }
 
   /** Ends the request with an error, once. */
@@ -192,15 +196,13 @@ export class Http1Connection implements ResponseSink {
   closed = false;
   socketError: Error | null = null;
   connectTimer: NodeJS.Timeout | undefined = undefined;
-  /** Pool ticks when it went idle, or when the running request last made progress. */
+  /** Pool ticks when it went idle, or when the running request last made progress (either way). */
   since = 0;
   idleTimeoutMs: number;
   /** The current response's head. */
   response: ResponseHead | null = null;
   /** The response completed inside the current read; settled after the parser returns. */
   completed = false;
-  /** Requests this connection has carried. */
-  uses = 0;
 
   /** The buffer the socket reads into (null: Node allocates one per read). */
   readBuffer: ReadBuffer | null = null;
@@ -277,7 +279,6 @@ export class Http1Connection implements ResponseSink {
     this.request = request;
     request.connection = this;
     request.onAbortQueued = null;
-    this.uses++;
     this.since = this.owner.ticks;
     this.response = null;
     const options = request.options;
@@ -328,6 +329,8 @@ export class Http1Connection implements ResponseSink {
       return;
     }
     if (chunk.length === 0) return;
+    // Progress: a long upload to a backend that answers at the end is not stalled.
+    this.since = this.owner.ticks;
     const socket = this.socket;
     let ok: boolean;
     socket.cork();
@@ -436,8 +439,8 @@ export class Http1Connection implements ResponseSink {
 
   abortRequest(request: Http1Request, reason: Error): void {
     if (request !== this.request) {
-      // Not started yet (connecting): forget it, keep the connection.
-      if (this.request === null && !request.ended) request.error(reason);
+      // A request this connection no longer runs: nothing of it to stop here.
+      if (!request.ended) request.error(reason);
       return;
     }
     this.fail(reason);
