@@ -333,19 +333,25 @@ export class Http1Connection implements ResponseSink {
     this.since = this.owner.ticks;
     const socket = this.socket;
     let ok: boolean;
-    socket.cork();
-    if (request.headPending) {
-      request.headPending = false;
-      socket.write(request.head.text, 'latin1');
-    }
-    if (length >= 0) {
+    if (length >= 0 && !request.headPending) {
+      // Most chunks of a body with a length: one plain write (a cork would
+      // send even one buffer through the writev path).
       ok = socket.write(chunk);
     } else {
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      socket.write(chunk);
-      ok = socket.write('\r\n', 'latin1');
+      socket.cork();
+      if (request.headPending) {
+        request.headPending = false;
+        socket.write(request.head.text, 'latin1');
+      }
+      if (length >= 0) {
+        ok = socket.write(chunk);
+      } else {
+        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        socket.write(chunk);
+        ok = socket.write('\r\n', 'latin1');
+      }
+      socket.uncork();
     }
-    socket.uncork();
     if (!ok) {
       request.bodyWaiting = true;
       request.body?.pause();
