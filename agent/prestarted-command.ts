@@ -15,7 +15,7 @@
 // consumes exactly the argv line and leaves the input to the tool.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { CommandResult, RunOptions } from './run-command.ts';
+import { type CommandResult, collectChild, type RunOptions } from './run-command.ts';
 
 /** Reads one line, then becomes the command it names. */
 const WAIT_THEN_EXEC = 'IFS= read -r command || exit 127; eval "exec $command"';
@@ -90,46 +90,7 @@ export function createPrestartedRunner(): PrestartedRunner {
         return Promise.reject(error);
       }
       closed = false;
-      return new Promise((resolve, reject) => {
-        const child = take();
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-        child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
-        const timer =
-          options.timeoutMs === undefined
-            ? undefined
-            : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-        child.on('error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        child.on('close', (code, signal) => {
-          clearTimeout(timer);
-          scheduleSpare();
-          resolve({
-            code,
-            signal,
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(err).toString('utf8'),
-          });
-        });
-        const stdin = child.stdin;
-        if (stdin === null) {
-          reject(new Error('a prestarted shell without stdin'));
-          return;
-        }
-        // EPIPE when the tool exits before reading all input: its exit status says why.
-        stdin.on('error', () => {});
-        stdin.write(line);
-        const input = options.input ?? '';
-        if (typeof input === 'string') stdin.end(input);
-        else
-          input.then(
-            (text) => stdin.end(text),
-            () => stdin.end(),
-          );
-      });
+      return collectChild(take(), options, line, scheduleSpare);
     },
     close() {
       closed = true;

@@ -4,7 +4,7 @@
 //
 // A timeout kills the child, so a wedged tool cannot hang a CNI request.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface CommandResult {
   code: number | null;
@@ -25,12 +25,32 @@ export function runCommand(
 ): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (file === undefined) return Promise.reject(new Error('runCommand: empty argv'));
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  return collectChild(child, options);
+}
+
+/**
+ * Collects a started child's output and exit status, killing it after
+ * `timeoutMs`; `beforeInput` is written to stdin ahead of `input` (a
+ * prestarted shell gets its command line that way). Shared by runCommand
+ * and prestarted-command.ts.
+ */
+export function collectChild(
+  child: ChildProcess,
+  options: RunOptions,
+  beforeInput = '',
+  onClose?: () => void,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdin = child.stdin;
+    if (stdin === null) {
+      reject(new Error('a child process without stdin'));
+      return;
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     const timer =
       options.timeoutMs === undefined
         ? undefined
@@ -41,6 +61,7 @@ export function runCommand(
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      onClose?.();
       resolve({
         code,
         signal,
@@ -49,13 +70,14 @@ export function runCommand(
       });
     });
     // EPIPE when the tool exits before reading all input: its exit status says why.
-    child.stdin.on('error', () => {});
+    stdin.on('error', () => {});
+    if (beforeInput !== '') stdin.write(beforeInput);
     const input = options.input ?? '';
-    if (typeof input === 'string') child.stdin.end(input);
+    if (typeof input === 'string') stdin.end(input);
     else
       input.then(
-        (text) => child.stdin.end(text),
-        () => child.stdin.end(),
+        (text) => stdin.end(text),
+        () => stdin.end(),
       );
   });
 }
