@@ -60,7 +60,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const gm = createGatewayMetrics(metrics);
   const accessLog =
     settings.accessLog === 'off' ? undefined : (options.accessLog ?? createStdoutAccessLog());
-  const registry = createUpstreamRegistry({ useClusterIP: settings.useClusterIP });
+  const registry = createUpstreamRegistry({
+    useClusterIP: settings.useClusterIP,
+    upstream: { http1Client: settings.upstreamHttp1Client },
+  });
   gm.setEjectionSource(() => registry.ejections());
   const certificates = createCertificateStore();
   const trustedProxies = createTrustedProxies(settings.trustedProxies);

@@ -1,6 +1,7 @@
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Service } from '../../src/model.ts';
+import { Http1Pool } from '../upstream/http1/pool.ts';
 import { createUpstreamRegistry, type UpstreamLookup } from './upstream-registry.ts';
 
 /** A dispatcher that is never used for requests here: the registry only makes and closes them. */
@@ -167,5 +168,21 @@ describe('the upstream registry', () => {
     const after = registry.get(web, false)!.upstream;
     expect(after).not.toBe(before);
     expect(after.protocol).toBe('h2c');
+  });
+
+  it('builds HTTP/1.1 pools with the client gateway.upstreamHttp1Client names', async () => {
+    for (const [http1Client, kind] of [
+      ['pier', Http1Pool],
+      ['undici', Pool],
+    ] as const) {
+      const registry = createUpstreamRegistry({ useClusterIP: false, upstream: { http1Client } });
+      registry.sync(
+        [{ backend: web, persistent: false }],
+        lookupOf([service('web')], [slice('web', 8080, '10.0.0.1')]),
+      );
+      const [host] = registry.get(web, false)!.upstream.available();
+      expect(host!.dispatcher, http1Client).toBeInstanceOf(kind);
+      await registry.close();
+    }
   });
 });

@@ -39,6 +39,11 @@ export const gateway = section(
       description:
         "Send requests to the Service's ClusterIP (the node's service proxy balances) instead of to its endpoints.",
     }),
+    upstreamHttp1Client: setting(z.enum(['pier', 'undici']), {
+      default: 'pier',
+      description:
+        "The HTTP/1.1 pool to endpoints: Pier's own (faster, reuses read buffers) or undici's Pool; both pass one test suite (gateway/upstream/dispatcher.case.ts).",
+    }),
     trustedProxies: setting(z.array(z.string().refine((v) => isCIDR(v) || isIP(v))), {
       default: [],
       accepts: 'a comma-separated list of CIDRs or IPs, e.g. 10.0.0.0/8,fd00::/8',
