@@ -269,12 +269,15 @@ function sourceCases(makeStore: StoreFactory): void {
         metadata: { namespace: 'shop', name: `cm-${i}` },
       });
     }
-    api.bookmark();
-    await until(
-      () =>
-        source.status().resources.every((r) => Number(r.resourceVersion) === api.resourceVersion),
-      'every watch to take the bookmark',
-    );
+    // Bookmarks go to the watches open at the time; a watch still being
+    // (re)opened gets the next one, as a real API server sends them
+    // periodically. So send one on every poll.
+    await until(() => {
+      api.bookmark();
+      return source
+        .status()
+        .resources.every((r) => Number(r.resourceVersion) === api.resourceVersion);
+    }, 'every watch to take the bookmark');
     const listsBefore = lists(api);
     api.compact();
     api.dropWatches();
