@@ -91,27 +91,25 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
     return full.length > maxSize ? encode(true) : full;
   };
 
-  const udp = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
-  udp.on('message', (msg, rinfo) => {
-    if (down) return;
-    let size = 512;
-    try {
-      const opt = packet.decode(msg).additionals?.find((a) => a.type === 'OPT') as
-        | { udpPayloadSize?: number }
-        | undefined;
-      if (opt?.udpPayloadSize) size = Math.max(512, opt.udpPayloadSize);
-    } catch {
-      return;
-    }
-    const reply = answer(msg, size);
-    if (!reply) return;
-    setTimeout(() => udp.send(reply, rinfo.port, rinfo.address), delay);
-  });
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(options.port ?? 0, address, () => resolve());
-  });
-  const port = udp.address().port;
+  const createUdp = (): dgram.Socket => {
+    const udp = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    udp.on('message', (msg, rinfo) => {
+      if (down) return;
+      let size = 512;
+      try {
+        const opt = packet.decode(msg).additionals?.find((a) => a.type === 'OPT') as
+          | { udpPayloadSize?: number }
+          | undefined;
+        if (opt?.udpPayloadSize) size = Math.max(512, opt.udpPayloadSize);
+      } catch {
+        return;
+      }
+      const reply = answer(msg, size);
+      if (!reply) return;
+      setTimeout(() => udp.send(reply, rinfo.port, rinfo.address), delay);
+    });
+    return udp;
+  };
 
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
@@ -134,10 +132,34 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, address, () => resolve());
-  });
+  // UDP and TCP on one port number. A free UDP port may be taken for TCP
+  // (another test's connection can hold it as its ephemeral port): then try
+  // another one, unless the caller asked for that port.
+  let udp: dgram.Socket | undefined;
+  let port = 0;
+  for (let attempt = 1; udp === undefined; attempt++) {
+    const socket = createUdp();
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(options.port ?? 0, address, () => resolve());
+    });
+    port = socket.address().port;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, address, () => {
+          tcp.removeListener('error', reject);
+          resolve();
+        });
+      });
+      udp = socket;
+    } catch (error) {
+      await new Promise<void>((r) => socket.close(() => r()));
+      const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!taken || options.port !== undefined || attempt >= 20) throw error;
+    }
+  }
+  const udpSocket = udp;
 
   return {
     address,
@@ -153,7 +175,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
     async close() {
       for (const s of sockets) s.destroy();
       await Promise.all([
-        new Promise<void>((r) => udp.close(() => r())),
+        new Promise<void>((r) => udpSocket.close(() => r())),
         new Promise<void>((r) => tcp.close(() => r())),
       ]);
     },
