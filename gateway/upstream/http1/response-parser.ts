@@ -126,15 +126,6 @@ export class ResponseParser {
     this.#pending = undefined;
   }
 
-  /** Waiting for the head: nothing of the response has been seen yet. */
-  get awaitingHead(): boolean {
-    return this.#state === S_HEAD && this.#pending === undefined;
-  }
-
-  get complete(): boolean {
-    return this.#state === S_DONE;
-  }
-
   /** Feeds bytes read from the socket. Throws ResponseParseError. */
   execute(input: Buffer): void {
     let data = input;
