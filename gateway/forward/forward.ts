@@ -28,8 +28,7 @@ import {
   type UpstreamDispatchOptions,
 } from '../upstream/dispatcher.ts';
 import { outcomeOfStatus } from '../upstream/outlier-detector.ts';
-import type { Upstream } from '../upstream.ts';
-import { CallState } from './call-state.ts';
+import { CallState, startGuarded } from './call-state.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
 import type { ForwardPlan, ForwardResult } from './plan.ts';
 import { completeRequestHeaders, type ProxiedRequest } from './proxy-headers.ts';
@@ -463,14 +462,6 @@ class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
 
   // --- endings ---
 
-  endAttempt(outcome: Parameters<Upstream['end']>[1]): void {
-    const host = this.attemptHost;
-    if (host === undefined) return;
-    this.attemptHost = undefined;
-    this.controller = null;
-    this.upstream.end(host, outcome);
-  }
-
   clearAttemptTimer(): void {
     if (this.attemptTimer !== undefined) {
       clearTimeout(this.attemptTimer);
@@ -552,15 +543,7 @@ class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
         this.abortReason = ABORT_CLIENT;
       }
     }
-    this.totalMs = performance.now() - this.startedAt;
-    const observer = this.policy.observer;
-    if (observer !== undefined) {
-      try {
-        observer.onResponse(this);
-      } catch {
-        // An observer's bug must not take the gateway down; it is not ours to log.
-      }
-    }
+    this.report();
   }
 }
 
@@ -573,16 +556,5 @@ class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
  */
 export function forward(req: InboundRequest, res: InboundResponse, plan: ForwardPlan): void {
   const call = new ForwardCall(req, res, plan);
-  try {
-    call.start(plan);
-  } catch (error) {
-    // A bug, not the request's fault: answer 502 rather than crash the
-    // listener, and say so loudly.
-    call.endAttempt('cancelled');
-    call.fail('UPSTREAM_PROTOCOL');
-    process.emitWarning(
-      error instanceof Error ? error : new Error(String(error)),
-      'PierForwardBug',
-    );
-  }
+  startGuarded(call, () => call.start(plan));
 }

@@ -18,8 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type GatewayErrorKey, gatewayErrorCode, gatewayErrorResponses } from '../errors.ts';
 import type { UpstreamController, UpstreamDispatchOptions } from '../upstream/dispatcher.ts';
-import type { AttemptOutcome } from '../upstream/outlier-detector.ts';
-import { CallState } from './call-state.ts';
+import { CallState, startGuarded } from './call-state.ts';
 import { classifyFailure, errorKeyOf } from './failure.ts';
 import type { ForwardPlan, ForwardResult } from './plan.ts';
 import { completeRequestHeaders, type ProxiedRequest } from './proxy-headers.ts';
@@ -234,13 +233,6 @@ class UpgradeCall extends CallState implements ProxiedRequest, ForwardResult {
     controller?.abort(aborted);
   }
 
-  endAttempt(outcome: AttemptOutcome): void {
-    const host = this.attemptHost;
-    if (host === undefined) return;
-    this.attemptHost = undefined;
-    this.upstream.end(host, outcome);
-  }
-
   clearTimer(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
@@ -275,15 +267,7 @@ class UpgradeCall extends CallState implements ProxiedRequest, ForwardResult {
       if (controller !== null) controller.abort(aborted);
     }
     this.done = true;
-    this.totalMs = performance.now() - this.startedAt;
-    const observer = this.policy.observer;
-    if (observer !== undefined) {
-      try {
-        observer.onResponse(this);
-      } catch {
-        // An observer's bug must not take the gateway down.
-      }
-    }
+    this.report();
   }
 }
 
@@ -298,14 +282,5 @@ export function forwardUpgrade(
   plan: ForwardPlan,
 ): void {
   const call = new UpgradeCall(req, socket, head, plan);
-  try {
-    call.start(req, plan);
-  } catch (error) {
-    call.endAttempt('cancelled');
-    call.fail('UPSTREAM_PROTOCOL');
-    process.emitWarning(
-      error instanceof Error ? error : new Error(String(error)),
-      'PierForwardBug',
-    );
-  }
+  startGuarded(call, () => call.start(req, plan));
 }
