@@ -8,6 +8,14 @@ describe('withGatewayV8Flags', () => {
     expect(withGatewayV8Flags(withGatewayV8Flags([]))).toEqual([...GATEWAY_V8_FLAGS]);
   });
 
+  it('leaves a value the operator gave on the command line as it is', () => {
+    const given = withGatewayV8Flags(['--initial-old-space-size=512']);
+    expect(given.filter((flag) => flag.startsWith('--initial-old-space-size'))).toEqual([
+      '--initial-old-space-size=512',
+    ]);
+    expect(given).toContain('--external-memory-accounted-in-global-limit');
+  });
+
   it('names flags this node accepts on its command line', () => {
     // An unknown V8 flag would make every worker fail to start.
     const out = execFileSync(process.execPath, [

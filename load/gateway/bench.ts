@@ -6,6 +6,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GATEWAY_V8_FLAGS } from '../../gateway/workers/v8-flags.ts';
 import type { BenchmarkDefinition, Group, Sample } from '../bench/benchmark.ts';
 import { BenchErrors } from '../bench/errors.ts';
 import { makeTempDir } from '../bench/temp-dir.ts';
@@ -47,7 +48,7 @@ export const gatewayBenchmark: BenchmarkDefinition<GatewayFixture> = {
       '(haproxy 2.5+ has no worker processes). A row is one proxy under one condition; its numbers ' +
       'are medians of the measured runs.',
     'Peers: **direct** (wrk straight to the backend: the ceiling, measured once per case), ' +
-      '**Pier** (`node --external-memory-accounted-in-global-limit bin/pier.ts gateway` on generated Gateway API manifests: the V8 flag its workers run with), **nginx** ' +
+      `**Pier** (\`node ${GATEWAY_V8_FLAGS.join(' ')} bin/pier.ts gateway\` on generated Gateway API manifests: the V8 flags its workers run with), **nginx** ` +
       '(reverse proxy, upstream keepalive pool, 1 MiB bodies buffered in memory), **haproxy** (http mode, ' +
       '`http-reuse always`), **http-proxy** (npm, keep-alive agent) and **@fastify/http-proxy** ' +
       '(npm, its default undici pool), both Node.js peers under the same Node 24 as Pier.',

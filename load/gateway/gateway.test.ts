@@ -104,6 +104,7 @@ describe('manifests for Pier', () => {
   it('are passed to the one Pier command line, with the worker count', () => {
     expect(pierCommand('/tmp/m', 2)).toEqual([
       '--external-memory-accounted-in-global-limit',
+      '--initial-old-space-size=128',
       'bin/pier.ts',
       'gateway',
       '--manifests.path',
