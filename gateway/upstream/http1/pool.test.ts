@@ -50,6 +50,12 @@ async function backend(response: string | ((request: string) => string | undefin
 
 const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
 
+/** The two methods every write of a net.Socket ends in. */
+interface SocketWrites {
+  _write(chunk: Buffer, encoding: BufferEncoding, cb: (error?: Error | null) => void): void;
+  _writev(chunks: { chunk: Buffer }[], cb: (error?: Error | null) => void): void;
+}
+
 describe('Http1Pool', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
@@ -121,6 +127,68 @@ describe('Http1Pool', () => {
     });
     expect(outcome.error!.code).toBe('PIER_REQUEST_CONTENT_LENGTH_MISMATCH');
     expect(b.state.requests.join('')).not.toContain('def');
+  });
+
+  it('sends the body chunks of one event-loop turn in one write, 256 KiB at most before pausing the body', async () => {
+    const piece = Buffer.alloc(64 * 1024, 'b');
+    const length = 1 + 8 * piece.length;
+    // A backend that answers once the whole body is in.
+    let received = -1;
+    const server = net.createServer((socket) => {
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        if (received < 0) {
+          head += chunk.toString('latin1');
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          received = Buffer.byteLength(head, 'latin1') - end - 4;
+        } else {
+          received += chunk.length;
+        }
+        if (received === length) socket.write(OK);
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const pool = new Http1Pool(`http://127.0.0.1:${port}`);
+    cleanups.push(
+      () => new Promise<void>((resolve) => server.close(() => resolve())),
+      () => pool.destroy(),
+    );
+
+    // Every write to the backend, as the sizes of the buffers it carries.
+    const writes: number[][] = [];
+    const proto = net.Socket.prototype as unknown as SocketWrites;
+    const { _write, _writev } = proto;
+    proto._write = function (this: net.Socket, chunk, encoding, cb) {
+      if (this.remotePort === port) writes.push([chunk.length]);
+      _write.call(this, chunk, encoding, cb);
+    };
+    proto._writev = function (this: net.Socket, chunks, cb) {
+      if (this.remotePort === port) writes.push(chunks.map((c) => c.chunk.length));
+      _writev.call(this, chunks, cb);
+    };
+    cleanups.push(async () => {
+      proto._write = _write;
+      proto._writev = _writev;
+    });
+
+    const body = new Readable({ read() {} });
+    body.push('x'); // the first chunk goes out with the head at once
+    const outcome = run(pool, {
+      method: 'POST',
+      headers: ['host', 'x', 'content-length', String(length)],
+      body,
+    });
+    await expect.poll(() => received).toBe(1);
+    // Eight pieces in one turn, as Node's HTTP parser hands over one read after another.
+    for (let i = 0; i < 8; i++) body.push(piece);
+    body.push(null);
+    expect(await outcome).toMatchObject({ ending: 'end', status: 200 });
+    const pieces = writes.filter((sizes) => sizes.includes(piece.length));
+    // Four pieces fill the budget: the body pauses; after the drain, the other four.
+    expect(pieces).toEqual([Array(4).fill(piece.length), Array(4).fill(piece.length)]);
   });
 
   it('answers requests after close() with an error, and close() resolves when idle', async () => {
