@@ -21,7 +21,15 @@
 //   metadata.name, metadata.namespace, and the few fields the API server
 //   indexes per kind: Secret type, Pod spec.nodeName and status.phase);
 // - 404 NotFound for groups/versions not served (CRDs not installed), 401
-//   without the bearer token, every write adds managedFields.
+//   without the bearer token, every write adds managedFields;
+// - PATCH of the status subresource (`.../<plural>/<name>/status`) with
+//   application/merge-patch+json (RFC 7386): only `status` changes (spec,
+//   metadata and generation stay as they were), a change bumps
+//   resourceVersion and sends MODIFIED, a patch that changes nothing is a
+//   no-op (same resourceVersion, no event), metadata.resourceVersion in the
+//   patch is a precondition (409 Conflict), 404 NotFound for a missing
+//   object, 415 UnsupportedMediaType for other patch types. Other writes
+//   over HTTP are 405: tests write with create/update/apply.
 //
 // What tests can do that a real one does not let them: write objects
 // directly, drop every watch connection, compact history, send bookmarks,
@@ -450,6 +458,20 @@ function matches(
   return fields.every((f) => (fieldValue(object, f.field) === f.value) === f.equal);
 }
 
+/** RFC 7386 JSON Merge Patch: objects merge key by key, null removes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return clone(patch);
+  const out: JsonObject =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as JsonObject) }
+      : {};
+  for (const [key, value] of Object.entries(patch as JsonObject)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
 export async function startFakeApiServer(
   options: FakeApiServerOptions = {},
 ): Promise<FakeApiServer> {
@@ -636,6 +658,8 @@ export async function startFakeApiServer(
     version: string;
     namespace?: string;
     name?: string;
+    /** `status` for `.../<name>/status`. */
+    subresource?: string;
   }
 
   const notFound = () =>
@@ -662,14 +686,28 @@ export async function startFakeApiServer(
     const inGroup = FAKE_RESOURCES.filter((r) => r.group === group && r.versions.includes(version));
     const byPlural = (plural: string | undefined) => inGroup.find((r) => r.plural === plural);
     // namespaces/<ns>/<plural>[/<name>] or <plural>[/<name>] (namespaces/<name> is a Namespace).
+    // namespaces/<ns>/<plural>/<name>/status and <plural>/<name>/status: the status subresource.
     if (rest[0] === 'namespaces' && rest.length >= 3) {
       const resource = byPlural(rest[2]);
-      if (resource === undefined || !resource.namespaced || rest.length > 4) throw notFound();
-      return { resource, version, namespace: rest[1], name: rest[3] };
+      if (resource === undefined || !resource.namespaced || rest.length > 5) throw notFound();
+      if (rest.length === 5 && rest[4] !== 'status') throw notFound();
+      return {
+        resource,
+        version,
+        namespace: rest[1],
+        name: rest[3],
+        ...(rest.length === 5 ? { subresource: 'status' } : {}),
+      };
     }
     const resource = byPlural(rest[0]);
-    if (resource === undefined || rest.length > 2) throw notFound();
-    return { resource, version, name: rest[1] };
+    if (resource === undefined || rest.length > 3) throw notFound();
+    if (rest.length === 3 && rest[2] !== 'status') throw notFound();
+    return {
+      resource,
+      version,
+      name: rest[1],
+      ...(rest.length === 3 ? { subresource: 'status' } : {}),
+    };
   };
 
   const reply = (response: ServerResponse, code: number, body: JsonObject) => {
@@ -858,6 +896,71 @@ export async function startFakeApiServer(
     });
   };
 
+  /** PATCH .../<name>/status, application/merge-patch+json: see the header. */
+  const patchStatus = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: string,
+  ): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const r = route(path);
+    if (r.name === undefined || r.subresource !== 'status') {
+      throw new HttpFailure(
+        405,
+        'MethodNotAllowed',
+        'the fake takes PATCH only on the status subresource',
+      );
+    }
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/merge-patch+json') {
+      throw new HttpFailure(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+      );
+    }
+    let patch: unknown;
+    try {
+      patch = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (error) {
+      throw new HttpFailure(400, 'BadRequest', `error decoding patch: ${(error as Error).message}`);
+    }
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      throw new HttpFailure(400, 'BadRequest', 'a merge patch must be a JSON object');
+    }
+    const byKey = table(r.resource);
+    const key = keyOf(r.resource.namespaced ? r.namespace : undefined, r.name);
+    const previous = byKey.get(key);
+    if (previous === undefined) {
+      throw new HttpFailure(404, 'NotFound', `${r.resource.plural} "${r.name}" not found`);
+    }
+    const prevMeta = previous.metadata as FakeObjectMeta;
+    const precondition = ((patch as JsonObject).metadata as JsonObject | undefined)
+      ?.resourceVersion;
+    if (precondition !== undefined && precondition !== prevMeta.resourceVersion) {
+      throw new HttpFailure(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${r.resource.plural} "${r.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
+    }
+    // The whole object is patched, then everything but status is put back (the status strategy).
+    const patched = mergePatch(clone(previous), patch) as JsonObject;
+    const next: JsonObject = { ...clone(previous) };
+    if (patched.status === undefined) delete next.status;
+    else next.status = patched.status;
+    if (JSON.stringify(next.status) === JSON.stringify(previous.status)) {
+      reply(response, 200, render(previous, r.resource, r.version));
+      return;
+    }
+    const newRv = ++rv;
+    next.metadata = { ...(next.metadata as JsonObject), resourceVersion: String(newRv) };
+    byKey.set(key, next);
+    record({ resource: r.resource, type: 'MODIFIED', object: next, previous }, newRv);
+    reply(response, 200, render(next, r.resource, r.version));
+  };
+
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://fake');
     const auth = request.headers.authorization ?? '';
@@ -887,6 +990,13 @@ export async function startFakeApiServer(
         if (injected.count <= 0) failures.splice(failures.indexOf(injected), 1);
         throw new HttpFailure(injected.status, 'InternalError', 'injected failure');
       }
+      if (request.method === 'PATCH') {
+        patchStatus(request, response, url.pathname).catch((error: unknown) => {
+          if (error instanceof HttpFailure) fail(error);
+          else fail(new HttpFailure(500, 'InternalError', (error as Error).message));
+        });
+        return;
+      }
       if (request.method !== 'GET') {
         throw new HttpFailure(
           405,
@@ -895,6 +1005,9 @@ export async function startFakeApiServer(
         );
       }
       const r = route(url.pathname);
+      if (r.subresource !== undefined) {
+        throw new HttpFailure(405, 'MethodNotAllowed', 'GET of a subresource: not in the fake');
+      }
       if (r.name !== undefined) {
         if (isWatch)
           throw new HttpFailure(
