@@ -21,9 +21,18 @@ import { haproxyPeer } from './peers/haproxy.ts';
 import { httpProxyPeer } from './peers/http-proxy.ts';
 import { nginxPeer } from './peers/nginx.ts';
 import { pierPeer } from './peers/pier.ts';
+import { tcpRelayPeer } from './peers/tcp-relay.ts';
 
-/** Report order; `direct` is the ceiling, nginx the reference. */
-const peers = [directPeer, pierPeer, nginxPeer, haproxyPeer, httpProxyPeer, fastifyHttpProxyPeer];
+/** Report order; `direct` is the ceiling, nginx the reference, the TCP relay Node.js's ceiling. */
+const peers = [
+  directPeer,
+  pierPeer,
+  nginxPeer,
+  haproxyPeer,
+  httpProxyPeer,
+  fastifyHttpProxyPeer,
+  tcpRelayPeer,
+];
 const NODE_PEERS = peers.filter((p) => p.family === 'node').map((p) => p.name);
 
 function workersTitle(n: number): string {
@@ -51,7 +60,10 @@ export const gatewayBenchmark: BenchmarkDefinition<GatewayFixture> = {
       `**Pier** (\`node ${GATEWAY_V8_FLAGS.join(' ')} bin/pier.ts gateway\` on generated Gateway API manifests: the V8 flags its workers run with), **nginx** ` +
       '(reverse proxy, upstream keepalive pool, 1 MiB bodies buffered in memory), **haproxy** (http mode, ' +
       '`http-reuse always`), **http-proxy** (npm, keep-alive agent) and **@fastify/http-proxy** ' +
-      '(npm, its default undici pool), both Node.js peers under the same Node 24 as Pier.',
+      '(npm, its default undici pool), both Node.js peers under the same Node 24 as Pier, and for scale ' +
+      '**Node.js TCP relay** (`load/gateway/peers/tcp-relay-server.ts`: each client connection relayed to ' +
+      "an upstream connection of its own, bytes passed on unread, with Pier's V8 flags and write batching; " +
+      'no HTTP parsing at all, so no Node.js proxy can pass it; not compared with Pier).',
     ...gatewayCases
       .filter((c) => c.lua !== undefined)
       .map(

@@ -28,6 +28,7 @@ import { haproxyConfig, haproxyPeer } from './peers/haproxy.ts';
 import { httpProxyPeer } from './peers/http-proxy.ts';
 import { nginxPeer, nginxProxyConfig } from './peers/nginx.ts';
 import { pierCommand } from './peers/pier.ts';
+import { tcpRelayPeer } from './peers/tcp-relay.ts';
 
 const needNginx = await missingTools(['nginx']);
 const needHaproxy = await missingTools(['haproxy']);
@@ -167,6 +168,8 @@ describe('peers proxy every case to the backend', () => {
     [httpProxyPeer, 2, []],
     [fastifyHttpProxyPeer, 1, []],
     [fastifyHttpProxyPeer, 2, []],
+    [tcpRelayPeer, 1, []],
+    [tcpRelayPeer, 2, []],
   ];
   for (const [peer, workers, extra] of cases) {
     itNeeds(
@@ -193,6 +196,14 @@ describe('peers proxy every case to the backend', () => {
       },
     );
   }
+});
+
+describe('the Node.js TCP relay', () => {
+  it('is shown for scale, never the fastest Node.js peer Pier is compared with', () => {
+    expect(tcpRelayPeer.family).toBeUndefined();
+    expect(httpProxyPeer.family).toBe('node');
+    expect(fastifyHttpProxyPeer.family).toBe('node');
+  });
 });
 
 describe('the gateway benchmark', () => {

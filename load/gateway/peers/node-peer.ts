@@ -15,15 +15,23 @@ const HERE = import.meta.dirname;
 export function nodePeer(spec: {
   name: string;
   label: string;
-  packageName: string;
+  /** The npm package it proxies with (its version is reported); none: Node.js alone. */
+  packageName?: string;
   script: string;
+  /** Flags for node before the script. */
+  nodeFlags?: readonly string[];
+  /** false: shown for scale, never the "fastest Node.js peer" Pier is compared with. */
+  competes?: boolean;
 }): Peer<GatewayFixture> {
+  const { packageName } = spec;
   return {
     name: spec.name,
     label: spec.label,
-    family: 'node',
+    family: spec.competes === false ? undefined : 'node',
     version: async () =>
-      `${await packageVersion(spec.packageName)} on Node.js ${process.versions.node}`,
+      packageName === undefined
+        ? `Node.js ${process.versions.node}`
+        : `${await packageVersion(packageName)} on Node.js ${process.versions.node}`,
     async start({ scope, group, fixture, options, signal }) {
       const workers = Number(group.params.workers);
       const port = await freePort();
@@ -33,6 +41,7 @@ export function nodePeer(spec: {
           name: spec.name,
           command: process.execPath,
           args: [
+            ...(spec.nodeFlags ?? []),
             join(HERE, spec.script),
             '--port',
             String(port),
