@@ -84,6 +84,20 @@ export async function startRuntime(ctx: CommandContext, options: RuntimeOptions)
     const { resolve } = await import('node:path');
     const { createKubernetesSource } = await import('../sources/kubernetes/source.ts');
     const settings = config.kubernetes;
+    // Gateway API status goes back to the cluster from whichever process leads the
+    // source (gateway, agent or start alike): the CLI is the composition root, so it
+    // hands the gateway's publisher to the source (src/sources/kubernetes/status-publisher.ts).
+    const statusPublishers = config.gateway.writeStatus
+      ? [
+          (await import('../../gateway/status/status-publisher.ts')).createGatewayStatusPublisher({
+            controllerName: config.gateway.controllerName,
+            ingress: {
+              ...config.gateway.ingress,
+              classNames: [...config.gateway.ingress.classNames],
+            },
+          }),
+        ]
+      : [];
     const source = createKubernetesSource({
       store,
       logger: logger.child({ component: 'kubernetes' }),
@@ -92,6 +106,7 @@ export async function startRuntime(ctx: CommandContext, options: RuntimeOptions)
       namespaces: settings.namespaces,
       leaseMs: settings.leaseSeconds * 1000,
       renewMs: settings.renewSeconds * 1000,
+      statusPublishers,
     });
     await source.start();
     lifecycle.onShutdown('kubernetes', () => source.close());

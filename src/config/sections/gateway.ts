@@ -34,6 +34,11 @@ export const gateway = section(
       description:
         "GatewayClasses with this spec.controllerName are Pier's; their Gateways are served.",
     }),
+    writeStatus: setting(z.boolean(), {
+      default: true,
+      description:
+        "With kubernetes.enabled: the source's leader writes Gateway API status to the cluster (gateway/README.md, Status).",
+    }),
     useClusterIP: setting(z.boolean(), {
       default: false,
       description:

@@ -29,6 +29,12 @@ export const KubernetesErrors = errorTable('KUBERNETES', {
   OWNED_ELSEWHERE: (object: string, owner: string) =>
     `${object} in the Store belongs to ${owner}, not to the Kubernetes source; left as it is (remove it from ${owner} to let the cluster's version in)`,
   BAD_OPTION: (option: string, reason: string) => `kubernetes source option ${option}: ${reason}`,
+  /** A PATCH of an object's status subresource failed (status-writer.ts). */
+  STATUS_WRITE: (object: string, detail: string) =>
+    `cannot write the status of ${object} (${detail}); retrying with backoff. A 403 means Pier's service account lacks "patch" on that resource's status subresource`,
+  /** A status publisher threw while planning: a bug in it; nothing is written this round. */
+  STATUS_PLAN: (publisher: string, detail: string) =>
+    `status publisher ${publisher} failed to plan (${detail}); no status written this round, retrying on the next change`,
   LEADER_BAD_OPTION: (option: string, reason: string) =>
     `leader election option ${option}: ${reason}`,
   /** The lease object in the Store is not a pier.dev/Lease Pier can read. */

@@ -7,7 +7,8 @@
 // ListWatch: those (2.0) do not ask for bookmarks, stop for good on any
 // error other than 410 or a timeout, and drop malformed lines in silence.
 // The reflector (reflector.ts) does the list/watch protocol itself; this
-// file only moves bytes: one page of a list, the lines of a watch.
+// file only moves bytes: one page of a list, the lines of a watch, and a
+// merge patch of a status subresource (status-writer.ts).
 
 import { readFileSync } from 'node:fs';
 import type { AgentOptions, RequestOptions } from 'node:https';
@@ -330,6 +331,40 @@ export async function createHttpApi(options: HttpApiOptions = {}): Promise<Kuber
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         response?.body.destroy();
+      }
+    },
+
+    async patchStatus(path, patch, signal): Promise<Record<string, unknown>> {
+      const what = `PATCH ${path}`;
+      const { headers } = await credentials();
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(urlOf(path, {}), {
+          method: 'PATCH',
+          headers: { ...headers, 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify(patch),
+          dispatcher,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
+        });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw KubernetesApiError.unreachable(what, error);
+      }
+      if (response.statusCode !== 200) {
+        throw KubernetesApiError.fromStatus(
+          what,
+          response.statusCode,
+          await errorBody(response.body),
+        );
+      }
+      try {
+        return (await response.body.json()) as Record<string, unknown>;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw KubernetesApiError.badStream(
+          what,
+          `an answer that is not JSON (${(error as Error).message})`,
+        );
       }
     },
 

@@ -36,6 +36,13 @@ export interface KubernetesApi {
    * broken connection or a malformed line.
    */
   watch(path: string, query: Query, signal: AbortSignal): AsyncIterable<ApiWatchEvent>;
+  /**
+   * PATCH the status subresource (`<object path>/status`) with an RFC 7386
+   * merge patch (application/merge-patch+json); resolves with the object as
+   * the server returns it. Throws KubernetesApiError (404: the object is
+   * gone). Optional: an API without it gets no status written.
+   */
+  patchStatus?(path: string, patch: unknown, signal: AbortSignal): Promise<Record<string, unknown>>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -12,6 +12,11 @@
 // leader, a relist after 410 Gone, or a Store that was written behind the
 // source's back all end with the Store holding exactly the cluster's objects.
 // Objects carry pier.dev/source: kubernetes; the source never touches others.
+//
+// Status back to the cluster: the leader also runs the status writer
+// (status-writer.ts) over the publishers it was given (status-publisher.ts
+// says why the seam is there), within the same term, so one process per
+// cluster writes status and a deposed leader stops.
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -30,6 +35,8 @@ import {
   type ReflectorStatus,
 } from './reflector.ts';
 import { type ApiResource, apiResourceOf, SOURCE_KINDS } from './resources.ts';
+import type { StatusPublisher } from './status-publisher.ts';
+import { createStatusWriter, type StatusWriter, type StatusWriterStats } from './status-writer.ts';
 import {
   createStoreWriter,
   type Scope,
@@ -69,6 +76,11 @@ export interface KubernetesSourceOptions {
   http?: Pick<HttpApiOptions, 'requestTimeoutMs' | 'watchIdleTimeoutMs'>;
   /** The API port; the HTTP client of the kubeconfig when omitted. */
   api?: KubernetesApi;
+  /** What the leader writes to status subresources (none: no status is written). */
+  statusPublishers?: readonly StatusPublisher[];
+  /** Status writer tuning (tests): coalescing delay and backoff (ms). */
+  statusDelayMs?: number;
+  statusBackoff?: { initialMs?: number; maxMs?: number };
 }
 
 export type SourceRole = 'leader' | 'follower' | 'stopped';
@@ -84,6 +96,8 @@ export interface KubernetesSourceStatus {
   resources: ReflectorStatus[];
   /** The current (or last) term's writes. */
   writes?: WriterStats;
+  /** The current (or last) term's status writes, when publishers were given. */
+  statusWrites?: StatusWriterStats;
 }
 
 export interface KubernetesSource {
@@ -220,8 +234,11 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
   let ownsApi = false;
   let started = false;
   let closed = false;
-  let term: { writer: StoreWriter; reflectors: Reflector[] } | undefined;
+  let term:
+    | { writer: StoreWriter; reflectors: Reflector[]; statusWriter?: StatusWriter }
+    | undefined;
   let lastWrites: WriterStats | undefined;
+  let lastStatusWrites: StatusWriterStats | undefined;
   let termSynced = false;
 
   const lead = async (signal: AbortSignal) => {
@@ -242,7 +259,20 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
         backoff: options.backoff,
       }),
     );
-    term = { writer, reflectors };
+    // Status only once every kind was tried and written: a half-loaded Store would show wrong status.
+    const statusWriter =
+      (options.statusPublishers ?? []).length > 0 && api.patchStatus !== undefined
+        ? createStatusWriter({
+            store,
+            api,
+            publishers: options.statusPublishers!,
+            logger,
+            ready: () => reflectors.every((r) => r.status().attempted) && writer.isIdle(),
+            delayMs: options.statusDelayMs,
+            backoff: options.statusBackoff,
+          })
+        : undefined;
+    term = { writer, reflectors, statusWriter };
     termSynced = false;
     logger.info(
       {
@@ -253,10 +283,11 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
       'leading: listing and watching the cluster into the Store',
     );
     try {
-      await Promise.all(reflectors.map((r) => r.run(signal)));
+      await Promise.all([...reflectors.map((r) => r.run(signal)), statusWriter?.run(signal)]);
     } finally {
       await writer.close();
       lastWrites = writer.stats();
+      lastStatusWrites = statusWriter?.stats();
       term = undefined;
     }
   };
@@ -278,6 +309,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
         current.writer.isIdle(),
       resources,
       writes: current?.writer.stats() ?? lastWrites,
+      statusWrites: current?.statusWriter?.stats() ?? lastStatusWrites,
     };
   };
 

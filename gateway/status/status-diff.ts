@@ -1,0 +1,195 @@
+// Desired Gateway API status (translate()'s StatusReport) against the status
+// an object carries -> the merge patch of `status` to send, or nothing.
+// Pure; the tables in status-diff.test.ts are the rules:
+//
+// - Conditions carry the spec's fields (type, status, reason, message,
+//   observedGeneration = metadata.generation, lastTransitionTime). The
+//   lastTransitionTime of a condition whose status did not change is kept
+//   from the current one; a new or flipped condition gets `now`.
+// - Nothing is written when nothing but lastTransitionTime would change:
+//   with the rule above, the patch of an object already carrying what we
+//   want is empty, so the MODIFIED event of our own write computes to no
+//   change (no write loop).
+// - GatewayClass: conditions. Gateway: conditions and listeners (name,
+//   supportedKinds, attachedRoutes, conditions); addresses only when known
+//   (spec.addresses), otherwise left out of the patch (and left alone).
+// - Route status.parents is shared with other controllers: entries whose
+//   controllerName is not ours are kept as they are, in their order; ours
+//   are replaced by the desired ones (a parent that no longer references us
+//   loses its entry). A merge patch replaces a list whole, so the patch
+//   carries the others' entries too.
+
+import type { KubeObject } from '../../src/model.ts';
+import type {
+  Condition,
+  GatewayClassStatus,
+  GatewayStatus,
+  RouteParentStatus,
+} from '../translate/gateway-config.ts';
+
+/** A condition as written: the Gateway API's metav1.Condition. */
+export interface WrittenCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export type StatusBody = Record<string, unknown>;
+
+/** metav1.Condition's message limit. */
+const MAX_MESSAGE = 32_768;
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+/** RFC 3339 at second precision, as metav1.Time serializes. */
+export function timestamp(now: Date): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function statusOf(object: KubeObject): Record<string, unknown> {
+  const status = (object as { status?: unknown }).status;
+  return isRecord(status) ? status : {};
+}
+
+/** JSON with object keys sorted: equality that ignores key order. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`;
+}
+
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** The desired conditions, stamped: lastTransitionTime kept where the status did not change. */
+export function stampConditions(
+  desired: readonly Condition[],
+  current: unknown,
+  now: Date,
+): WrittenCondition[] {
+  const previous = asList(current).filter(isRecord);
+  return desired.map((c) => {
+    const before = previous.find((p) => p.type === c.type);
+    const kept =
+      before !== undefined &&
+      before.status === c.status &&
+      typeof before.lastTransitionTime === 'string' &&
+      before.lastTransitionTime !== '';
+    const written: WrittenCondition = {
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message.length > MAX_MESSAGE ? c.message.slice(0, MAX_MESSAGE) : c.message,
+      lastTransitionTime: kept ? (before.lastTransitionTime as string) : timestamp(now),
+    };
+    if (c.observedGeneration !== undefined) written.observedGeneration = c.observedGeneration;
+    return written;
+  });
+}
+
+/** GatewayClass: its conditions. */
+export function gatewayClassPatch(
+  object: KubeObject,
+  desired: GatewayClassStatus,
+  now: Date,
+): StatusBody | undefined {
+  const current = statusOf(object);
+  const conditions = stampConditions(desired.conditions, current.conditions, now);
+  return sameJson(conditions, current.conditions) ? undefined : { conditions };
+}
+
+/** Gateway: conditions, listeners, and addresses when spec.addresses names them. */
+export function gatewayPatch(
+  object: KubeObject,
+  desired: GatewayStatus,
+  now: Date,
+): StatusBody | undefined {
+  const current = statusOf(object);
+  const currentListeners = asList(current.listeners).filter(isRecord);
+  const conditions = stampConditions(desired.conditions, current.conditions, now);
+  const listeners = desired.listeners.map((l) => ({
+    name: l.name,
+    supportedKinds: l.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
+    attachedRoutes: l.attachedRoutes,
+    conditions: stampConditions(
+      l.conditions,
+      currentListeners.find((c) => c.name === l.name)?.conditions,
+      now,
+    ),
+  }));
+  const body: StatusBody = { conditions, listeners };
+  const addresses = knownAddresses(object);
+  if (addresses !== undefined) body.addresses = addresses;
+  const changed = Object.keys(body).some((key) => !sameJson(body[key], current[key]));
+  return changed ? body : undefined;
+}
+
+/** status.addresses from spec.addresses (type defaults to IPAddress); undefined when none are given. */
+function knownAddresses(object: KubeObject): { type: string; value: string }[] | undefined {
+  const spec = (object as { spec?: unknown }).spec;
+  const requested = isRecord(spec) ? asList(spec.addresses).filter(isRecord) : [];
+  const addresses = requested
+    .filter((a) => typeof a.value === 'string' && a.value !== '')
+    .map((a) => ({
+      type: typeof a.type === 'string' && a.type !== '' ? a.type : 'IPAddress',
+      value: a.value as string,
+    }));
+  return addresses.length === 0 ? undefined : addresses;
+}
+
+/** A parentRef with the spec's defaults filled in, for matching entries. */
+function parentKey(ref: unknown, routeNamespace: string): string {
+  const r = isRecord(ref) ? ref : {};
+  return canonical([
+    r.group ?? GATEWAY_GROUP,
+    r.kind ?? 'Gateway',
+    r.namespace ?? routeNamespace,
+    r.name,
+    r.sectionName ?? null,
+    r.port ?? null,
+  ]);
+}
+
+/**
+ * A route's status.parents: the other controllers' entries as they are,
+ * then ours as desired (`desired` holds only ours; empty when the route no
+ * longer references any of our Gateways).
+ */
+export function routePatch(
+  object: KubeObject,
+  desired: readonly RouteParentStatus[],
+  controllerName: string,
+  now: Date,
+): StatusBody | undefined {
+  const current = asList(statusOf(object).parents);
+  const ours = (p: unknown) => isRecord(p) && p.controllerName === controllerName;
+  const others = current.filter((p) => !ours(p));
+  const oursNow = current.filter(ours) as Record<string, unknown>[];
+  const namespace = object.metadata.namespace ?? 'default';
+  const oursNext = desired.map((d) => {
+    const key = parentKey(d.parentRef, namespace);
+    const before = oursNow.find((p) => parentKey(p.parentRef, namespace) === key);
+    return {
+      parentRef: d.parentRef,
+      controllerName,
+      conditions: stampConditions(d.conditions, before?.conditions, now),
+    };
+  });
+  if (sameJson(oursNext, oursNow)) return undefined;
+  return { parents: [...others, ...oursNext] };
+}
