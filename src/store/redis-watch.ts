@@ -18,6 +18,7 @@
 
 import type { Redis } from 'ioredis';
 import type { KindKey } from '../model/object.ts';
+import { sleep } from '../sleep.ts';
 import type { RelistEvent, WatchEvent } from '../store.ts';
 import { logInfo, type StoreLogger } from './logger.ts';
 import { decodeChange, readChangeFields, revisionOfId } from './redis-codec.ts';
@@ -162,16 +163,4 @@ export async function* watchRedis(
     stop.removeEventListener('abort', hangUp);
     redis.disconnect();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

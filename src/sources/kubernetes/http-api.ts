@@ -212,41 +212,56 @@ export async function createHttpApi(options: HttpApiOptions = {}): Promise<Kuber
     }
   };
 
+  /** One request that must answer 200 with JSON: its body, or the error the source classifies. */
+  const jsonRequest = async (
+    what: string,
+    path: string,
+    query: Query,
+    init: { method: 'GET' | 'PATCH'; headers?: Record<string, string>; body?: string },
+    signal: AbortSignal,
+    expected: string,
+  ): Promise<unknown> => {
+    const { headers } = await credentials();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(urlOf(path, query), {
+        method: init.method,
+        headers: { ...headers, ...init.headers },
+        body: init.body,
+        dispatcher,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw KubernetesApiError.unreachable(what, error);
+    }
+    if (response.statusCode !== 200) {
+      throw KubernetesApiError.fromStatus(
+        what,
+        response.statusCode,
+        await errorBody(response.body),
+      );
+    }
+    try {
+      return await response.body.json();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw KubernetesApiError.badStream(
+        what,
+        `${expected} that is not JSON (${(error as Error).message})`,
+      );
+    }
+  };
+
   return {
     server,
 
     async list(path, query, signal): Promise<ListPage> {
       const what = describeRequest(path, query);
-      const { headers } = await credentials();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(urlOf(path, query), {
-          method: 'GET',
-          headers,
-          dispatcher,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
-        });
-      } catch (error) {
-        if (signal.aborted) throw error;
-        throw KubernetesApiError.unreachable(what, error);
-      }
-      if (response.statusCode !== 200) {
-        throw KubernetesApiError.fromStatus(
-          what,
-          response.statusCode,
-          await errorBody(response.body),
-        );
-      }
-      let body: { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
-      try {
-        body = (await response.body.json()) as typeof body;
-      } catch (error) {
-        if (signal.aborted) throw error;
-        throw KubernetesApiError.badStream(
-          what,
-          `a list that is not JSON (${(error as Error).message})`,
-        );
-      }
+      const body = (await jsonRequest(what, path, query, { method: 'GET' }, signal, 'a list')) as {
+        items?: unknown;
+        metadata?: { resourceVersion?: unknown; continue?: unknown };
+      } | null;
       const items = body?.items ?? [];
       const resourceVersion = body?.metadata?.resourceVersion;
       if (!Array.isArray(items) || typeof resourceVersion !== 'string' || resourceVersion === '') {
@@ -255,7 +270,7 @@ export async function createHttpApi(options: HttpApiOptions = {}): Promise<Kuber
           'a list without items or metadata.resourceVersion',
         );
       }
-      const next = body.metadata?.continue;
+      const next = body?.metadata?.continue;
       return typeof next === 'string' && next !== ''
         ? { items, resourceVersion, continue: next }
         : { items, resourceVersion };
@@ -335,37 +350,15 @@ export async function createHttpApi(options: HttpApiOptions = {}): Promise<Kuber
     },
 
     async patchStatus(path, patch, signal): Promise<Record<string, unknown>> {
-      const what = `PATCH ${path}`;
-      const { headers } = await credentials();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(urlOf(path, {}), {
-          method: 'PATCH',
-          headers: { ...headers, 'content-type': 'application/merge-patch+json' },
-          body: JSON.stringify(patch),
-          dispatcher,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
-        });
-      } catch (error) {
-        if (signal.aborted) throw error;
-        throw KubernetesApiError.unreachable(what, error);
-      }
-      if (response.statusCode !== 200) {
-        throw KubernetesApiError.fromStatus(
-          what,
-          response.statusCode,
-          await errorBody(response.body),
-        );
-      }
-      try {
-        return (await response.body.json()) as Record<string, unknown>;
-      } catch (error) {
-        if (signal.aborted) throw error;
-        throw KubernetesApiError.badStream(
-          what,
-          `an answer that is not JSON (${(error as Error).message})`,
-        );
-      }
+      const init = {
+        method: 'PATCH' as const,
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify(patch),
+      };
+      return (await jsonRequest(`PATCH ${path}`, path, {}, init, signal, 'an answer')) as Record<
+        string,
+        unknown
+      >;
     },
 
     async close() {

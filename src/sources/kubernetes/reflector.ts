@@ -16,6 +16,7 @@
 // the sink keeps the last valid version.
 
 import type { ObjectRef } from '../../model/object.ts';
+import { sleep } from '../../sleep.ts';
 import { KubernetesErrors } from './errors.ts';
 import { isExpired, type KubernetesApi, KubernetesApiError, type Query } from './kubernetes-api.ts';
 import { type Prepared, prepareObject, rawRef, rawResourceVersion } from './prepare-object.ts';
@@ -84,19 +85,6 @@ class NotInstalled extends Error {
     super('not installed');
     this.tried = tried;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
 
 const jitter = (ms: number) => Math.round(ms * (0.8 + Math.random() * 0.4));

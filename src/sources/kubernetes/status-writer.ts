@@ -28,6 +28,7 @@ import {
   refOf,
   revisionOf,
 } from '../../model/object.ts';
+import { sleep } from '../../sleep.ts';
 import type { Store } from '../../store.ts';
 import { SOURCE_ANNOTATION } from '../manifests/source.ts';
 import { KubernetesErrors } from './errors.ts';
@@ -69,19 +70,6 @@ export interface StatusWriter {
 /** The patch with every lastTransitionTime taken out: two patches that differ only there are the same. */
 export function patchIdentity(patch: StatusPatch['patch']): string {
   return JSON.stringify(patch, (key, value) => (key === 'lastTransitionTime' ? undefined : value));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
