@@ -23,6 +23,7 @@
 import { isPierError } from '../../errors.ts';
 import { Kinds, type KubeObject, type ObjectRef, revisionOf } from '../../model/object.ts';
 import { LEASE_API_VERSION, type Lease, leaseSchema } from '../../model/pier/lease.ts';
+import { sleep } from '../../sleep.ts';
 import { StoreErrors } from '../../store/errors.ts';
 import type { Store } from '../../store.ts';
 import { KubernetesErrors } from './errors.ts';
@@ -264,18 +265,6 @@ export function createLeaderElector(store: Store, options: LeaderElectorOptions)
       }
     })();
   };
-
-  const sleep = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-    });
 
   const campaign = async (signal: AbortSignal) => {
     while (!signal.aborted) {

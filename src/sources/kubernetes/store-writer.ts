@@ -24,6 +24,7 @@ import {
   refOf,
   revisionOf,
 } from '../../model/object.ts';
+import { sleep } from '../../sleep.ts';
 import { StoreErrors } from '../../store/errors.ts';
 import type { Store } from '../../store.ts';
 import { fingerprint } from '../manifests/plan.ts';
@@ -131,18 +132,7 @@ export function createStoreWriter(options: StoreWriterOptions): StoreWriter {
     for (const resolve of idleWaiters.splice(0)) resolve();
   };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const signal = stop.signal;
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-    });
+  const pause = (ms: number) => sleep(ms, stop.signal);
 
   /** What the Store holds of this source in the scope: the base every later write is checked against. */
   const reload = async (scope: Scope) => {
@@ -263,7 +253,7 @@ export function createStoreWriter(options: StoreWriterOptions): StoreWriter {
             'cannot write to the Store; keeping the latest cluster state and retrying',
           );
         }
-        await sleep(backoff);
+        await pause(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
       }
     }
