@@ -135,6 +135,36 @@ describe('Gateway API status through the Kubernetes source', () => {
   });
 
   const patches = () => api!.requests.filter((r) => r.method === 'PATCH');
+
+  /** The cluster in a fake API server. */
+  async function startCluster(): Promise<FakeApiServer> {
+    api = await startFakeApiServer();
+    for (const object of CLUSTER) api.create(structuredClone(object));
+    return api;
+  }
+
+  /** A source leading that cluster with the gateway's publisher; its warn lines go to `lines`. */
+  async function startSource(identity: string, lines: Record<string, unknown>[] = []) {
+    store = createMemoryStore();
+    source = createKubernetesSource({
+      store,
+      logger: createLogger(
+        { level: 'warn', format: 'json' },
+        { destination: { write: (line: string) => void lines.push(JSON.parse(line)) } },
+      ),
+      kubeconfig: api!.kubeconfig,
+      identity,
+      leaseMs: 3000,
+      renewMs: 500,
+      watchTimeoutSeconds: 30,
+      backoff: { initialMs: 50, maxMs: 400 },
+      statusPublishers: [createGatewayStatusPublisher({ controllerName: OURS })],
+      statusDelayMs: 50,
+      statusBackoff: { initialMs: 50, maxMs: 400 },
+    });
+    await source.start();
+    return source;
+  }
   const get = (kind: string, namespace: string | undefined, name: string) =>
     api!.get(GW, kind, namespace, name) as
       | (FakeObject & { status?: Record<string, unknown> })
@@ -175,23 +205,8 @@ describe('Gateway API status through the Kubernetes source', () => {
   }
 
   it('writes class, Gateway and route status once, keeps other controllers entries, and stops', async () => {
-    api = await startFakeApiServer();
-    for (const object of CLUSTER) api.create(structuredClone(object));
-    store = createMemoryStore();
-    source = createKubernetesSource({
-      store,
-      logger: createLogger({ level: 'warn', format: 'json' }),
-      kubeconfig: api.kubeconfig,
-      identity: 'status-test',
-      leaseMs: 3000,
-      renewMs: 500,
-      watchTimeoutSeconds: 30,
-      backoff: { initialMs: 50, maxMs: 400 },
-      statusPublishers: [createGatewayStatusPublisher({ controllerName: OURS })],
-      statusDelayMs: 50,
-      statusBackoff: { initialMs: 50, maxMs: 400 },
-    });
-    await source.start();
+    api = await startCluster();
+    source = await startSource('status-test');
 
     await until(
       () =>
@@ -312,29 +327,12 @@ describe('Gateway API status through the Kubernetes source', () => {
   });
 
   it('retries a failed write with backoff and logs it once', async () => {
-    api = await startFakeApiServer();
-    for (const object of CLUSTER) api.create(structuredClone(object));
+    api = await startCluster();
     // Every PATCH of the first two syncs and two of the third fail: only retries get
     // the status written (nothing else changes to wake the writer).
     api.failNext(12, 500, '/status');
-    store = createMemoryStore();
     const lines: { code?: string; object?: string }[] = [];
-    source = createKubernetesSource({
-      store,
-      logger: createLogger(
-        { level: 'warn', format: 'json' },
-        { destination: { write: (line: string) => void lines.push(JSON.parse(line)) } },
-      ),
-      kubeconfig: api.kubeconfig,
-      identity: 'status-retry',
-      leaseMs: 3000,
-      renewMs: 500,
-      backoff: { initialMs: 50, maxMs: 400 },
-      statusPublishers: [createGatewayStatusPublisher({ controllerName: OURS })],
-      statusDelayMs: 50,
-      statusBackoff: { initialMs: 50, maxMs: 400 },
-    });
-    await source.start();
+    source = await startSource('status-retry', lines);
     await until(
       () =>
         parentsOf('web').length === 1 &&
@@ -360,27 +358,10 @@ describe('Gateway API status through the Kubernetes source', () => {
   });
 
   it('a 404 (the object is gone) is skipped: not a failure, not logged, no backoff', async () => {
-    api = await startFakeApiServer();
-    for (const object of CLUSTER) api.create(structuredClone(object));
+    api = await startCluster();
     api.failNext(1, 404, 'httproutes/web/status');
-    store = createMemoryStore();
     const lines: { code?: string }[] = [];
-    source = createKubernetesSource({
-      store,
-      logger: createLogger(
-        { level: 'warn', format: 'json' },
-        { destination: { write: (line: string) => void lines.push(JSON.parse(line)) } },
-      ),
-      kubeconfig: api.kubeconfig,
-      identity: 'status-404',
-      leaseMs: 3000,
-      renewMs: 500,
-      backoff: { initialMs: 50, maxMs: 400 },
-      statusPublishers: [createGatewayStatusPublisher({ controllerName: OURS })],
-      statusDelayMs: 50,
-      statusBackoff: { initialMs: 50, maxMs: 400 },
-    });
-    await source.start();
+    source = await startSource('status-404', lines);
     await until(() => parentsOf('broken').length === 1, 'the other routes written');
     await settledWithoutWrites('after the 404');
     // The other objects' MODIFIED events made the next plan, which (the route being
