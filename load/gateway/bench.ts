@@ -61,9 +61,11 @@ export const gatewayBenchmark: BenchmarkDefinition<GatewayFixture> = {
       '(reverse proxy, upstream keepalive pool, 1 MiB bodies buffered in memory), **haproxy** (http mode, ' +
       '`http-reuse always`), **http-proxy** (npm, keep-alive agent) and **@fastify/http-proxy** ' +
       '(npm, its default undici pool), both Node.js peers under the same Node 24 as Pier, and for scale ' +
-      '**Node.js TCP relay** (`load/gateway/peers/tcp-relay-server.ts`: each client connection relayed to ' +
-      "an upstream connection of its own, bytes passed on unread, with Pier's V8 flags and write batching; " +
-      'no HTTP parsing at all, so no Node.js proxy can pass it; not compared with Pier).',
+      '**Node.js TCP relay** (`load/gateway/peers/tcp-relay-server.ts`, not compared with Pier: each client ' +
+      "connection relayed to an upstream connection of its own, bytes passed on unread, with Pier's V8 flags " +
+      'and write batching). It does no HTTP work at all: on uploads, where it and Pier both read the client ' +
+      'as Node.js does, it is about as fast as a proxy in Node.js can be here. On downloads Pier can pass it: ' +
+      "Pier's upstream reads go into reused buffers, the relay's (Node's default) into a new one per read.",
     ...gatewayCases
       .filter((c) => c.lua !== undefined)
       .map(
