@@ -63,9 +63,9 @@ export const gatewayBenchmark: BenchmarkDefinition<GatewayFixture> = {
       '(npm, its default undici pool), both Node.js peers under the same Node 24 as Pier, and for scale ' +
       '**Node.js TCP relay** (`load/gateway/peers/tcp-relay-server.ts`, not compared with Pier: each client ' +
       "connection relayed to an upstream connection of its own, bytes passed on unread, with Pier's V8 flags " +
-      'and write batching). It does no HTTP work at all: on uploads, where it and Pier both read the client ' +
-      'as Node.js does, it is about as fast as a proxy in Node.js can be here. On downloads Pier can pass it: ' +
-      "Pier's upstream reads go into reused buffers, the relay's (Node's default) into a new one per read.",
+      'and write batching). It does no HTTP work at all: a yardstick for what moving the bytes through ' +
+      "Node.js's sockets costs here. Its reads, as Node's by default, each get a new buffer; Pier's upstream " +
+      'reads go into reused buffers, so Pier can pass it.',
     ...gatewayCases
       .filter((c) => c.lua !== undefined)
       .map(

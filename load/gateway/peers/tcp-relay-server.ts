@@ -3,12 +3,11 @@
 // chunk is passed on as it was read, so there is no HTTP parsing, no header
 // handling, no pool and no copy in JavaScript. It runs with the gateway's V8
 // flags and writes the way Pier's upstream pool does (the reads of one
-// event-loop turn in one writev, 256 KiB before backpressure). On uploads,
-// where it and Pier both read the client the way Node.js does, it is about
-// as fast as a proxy in Node.js can be on this machine. On downloads Pier can
-// pass it: Pier's upstream reads go into reused buffers, the relay's, as
-// Node's by default, into a new one per read. It is not an HTTP proxy and
-// is never compared with Pier.
+// event-loop turn in one writev, 256 KiB before backpressure). So it shows
+// what moving the bytes through Node.js's sockets costs on this machine,
+// without any HTTP work. Its reads, as Node's by default, each get a new
+// buffer; Pier's upstream reads go into reused buffers, so Pier can pass it.
+// It is not an HTTP proxy and is never compared with Pier.
 //   node --external-memory-accounted-in-global-limit --initial-old-space-size=128 \
 //     tcp-relay-server.ts --port P --upstream http://127.0.0.1:B --workers N
 

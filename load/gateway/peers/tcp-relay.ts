@@ -1,6 +1,6 @@
-// A TCP relay in Node.js (see tcp-relay-server.ts): on uploads, about the
-// ceiling of a Node.js proxy on this machine; for scale. Not a competitor:
-// it never parses HTTP.
+// A TCP relay in Node.js (see tcp-relay-server.ts): what moving the bytes
+// through Node.js's sockets costs here, for scale. Not a competitor: it
+// never parses HTTP.
 
 import { GATEWAY_V8_FLAGS } from '../../../gateway/workers/v8-flags.ts';
 import { nodePeer } from './node-peer.ts';
