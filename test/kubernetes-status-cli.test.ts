@@ -101,6 +101,20 @@ it('`pier dns` leading the source writes the Gateway API status', async () => {
     parents: [{ controllerName: 'pier.dev/gateway', parentRef: { name: 'edge' } }],
   });
   expect(patches().every((r) => r.status === 200)).toBe(true);
+  // No address to publish was configured: the Ingress's status is left alone.
+  expect(api.get('networking.k8s.io', 'Ingress', 'shop', 'web')).not.toHaveProperty('status');
+});
+
+it('gateway.ingress.statusAddress: the Ingresses Pier serves get it in status.loadBalancer', async () => {
+  const pier = startDns(['--gateway.ingress.status-address', '192.0.2.10']);
+  const ingressStatus = () =>
+    (api.get('networking.k8s.io', 'Ingress', 'shop', 'web') as { status?: unknown } | undefined)
+      ?.status;
+  await until(
+    () => ingressStatus() !== undefined,
+    `the Ingress status (output so far:\n${pier.output()})`,
+  );
+  expect(ingressStatus()).toEqual({ loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } });
 });
 
 it('gateway.writeStatus=false: the leader reads the cluster and writes no status', async () => {

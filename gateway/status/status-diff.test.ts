@@ -8,6 +8,7 @@ import type { Condition, GatewayStatus, RouteParentStatus } from '../translate/g
 import {
   gatewayClassPatch,
   gatewayPatch,
+  ingressPatch,
   routePatch,
   type StatusBody,
   stampConditions,
@@ -325,6 +326,51 @@ describe('gatewayClassPatch', () => {
     },
   ])('$name', ({ status, patch }) => {
     expect(gatewayClassPatch(klass(status), want, NOW)).toEqual(patch);
+  });
+});
+
+describe('ingressPatch: status.loadBalancer', () => {
+  const ingress = (status: unknown) =>
+    ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'shop', namespace: 'shop' },
+      spec: {},
+      ...(status === undefined ? {} : { status }),
+    }) as unknown as KubeObject;
+  it.each([
+    {
+      name: 'none yet, an IPv4 address: ip',
+      address: '192.0.2.10',
+      status: undefined,
+      patch: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
+    },
+    {
+      name: 'an IPv6 address: ip',
+      address: '2001:db8::10',
+      status: { loadBalancer: {} },
+      patch: { loadBalancer: { ingress: [{ ip: '2001:db8::10' }] } },
+    },
+    {
+      name: 'a DNS name: hostname',
+      address: 'edge.example.com',
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
+      patch: { loadBalancer: { ingress: [{ hostname: 'edge.example.com' }] } },
+    },
+    {
+      name: 'already published: nothing',
+      address: '192.0.2.10',
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
+      patch: undefined,
+    },
+    {
+      name: 'another address published before: replaced whole',
+      address: '192.0.2.10',
+      status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }, { hostname: 'old' }] } },
+      patch: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
+    },
+  ])('$name', ({ address, status, patch }) => {
+    expect(ingressPatch(ingress(status), address)).toEqual(patch);
   });
 });
 

@@ -13,12 +13,17 @@
 // - GatewayClass: conditions. Gateway: conditions and listeners (name,
 //   supportedKinds, attachedRoutes, conditions); addresses only when known
 //   (spec.addresses), otherwise left out of the patch (and left alone).
+// - Ingress (served by Pier, and only when an address to publish is
+//   configured): status.loadBalancer.ingress, one entry, `ip` for an IP
+//   address, `hostname` otherwise, as ingress-nginx's
+//   --publish-status-address writes it.
 // - Route status.parents is shared with other controllers: entries whose
 //   controllerName is not ours are kept as they are, in their order; ours
 //   are replaced by the desired ones (a parent that no longer references us
 //   loses its entry). A merge patch replaces a list whole, so the patch
 //   carries the others' entries too.
 
+import { isIP } from 'node:net';
 import type { KubeObject } from '../../src/model.ts';
 import type {
   Condition,
@@ -192,4 +197,10 @@ export function routePatch(
   });
   if (sameJson(oursNext, oursNow)) return undefined;
   return { parents: [...others, ...oursNext] };
+}
+
+/** Ingress: status.loadBalancer naming `address` (an IP address or a DNS name). */
+export function ingressPatch(object: KubeObject, address: string): StatusBody | undefined {
+  const loadBalancer = { ingress: [isIP(address) === 0 ? { hostname: address } : { ip: address }] };
+  return sameJson(loadBalancer, statusOf(object).loadBalancer) ? undefined : { loadBalancer };
 }

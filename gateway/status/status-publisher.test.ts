@@ -3,7 +3,7 @@
 // that applying the patches makes the next plan empty (no write loop).
 
 import { describe, expect, it } from 'vitest';
-import { describeRef, type KindKey, kindKeyOf, refOf } from '../../src/model/object.ts';
+import { describeRef, type KindKey, Kinds, kindKeyOf, refOf } from '../../src/model/object.ts';
 import type { KubeObject } from '../../src/model.ts';
 import type { StatusPatch, StatusView } from '../../src/sources/kubernetes/status-publisher.ts';
 import { loadManifestText } from '../../src/sources/manifests/load.ts';
@@ -205,5 +205,52 @@ describe('gateway status publisher', () => {
   it('once applied, the next plan is empty, an hour later too', () => {
     const after = apply(objects, patches);
     expect(publisher.plan(viewOf(after), LATER)).toEqual([]);
+  });
+});
+
+describe('Ingress status.loadBalancer', () => {
+  const INGRESSES = `
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { ports: [{ port: 80 }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ours, namespace: shop }
+spec:
+  ingressClassName: pier
+  rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: theirs, namespace: shop }
+spec:
+  ingressClassName: nginx
+  rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]
+`;
+  const objects = load(INGRESSES);
+  const ingressPatches = (address: string | undefined, view = objects) =>
+    createGatewayStatusPublisher({
+      controllerName: 'pier.dev/gateway',
+      ...(address === undefined ? {} : { ingressStatusAddress: address }),
+    })
+      .plan(viewOf(view), NOW)
+      .filter((p) => p.ref.kind === Kinds.Ingress);
+
+  it('publishes the configured address on the Ingresses of our class only', () => {
+    expect(ingressPatches('192.0.2.10')).toEqual([
+      {
+        ref: { kind: Kinds.Ingress, namespace: 'shop', name: 'ours' },
+        patch: { status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } } },
+      },
+    ]);
+  });
+
+  it('writes nothing without an address, and nothing more once it is published', () => {
+    expect(ingressPatches(undefined)).toEqual([]);
+    expect(ingressPatches('')).toEqual([]);
+    const after = apply(objects, ingressPatches('192.0.2.10'));
+    expect(ingressPatches('192.0.2.10', after)).toEqual([]);
   });
 });

@@ -9,7 +9,8 @@
 // the leader need not be a gateway. Which objects get a patch:
 // GatewayClasses with our controllerName, their Gateways, and every
 // HTTPRoute/GRPCRoute that references one of them or still carries an
-// entry of ours in status.parents (which is then removed).
+// entry of ours in status.parents (which is then removed), and, when an
+// address to publish is configured, the Ingresses Pier serves.
 
 import { describeRef, type KindKey, Kinds, type ObjectRef } from '../../src/model/object.ts';
 import type { KubeObject } from '../../src/model.ts';
@@ -21,13 +22,15 @@ import type {
 import { CONFIG_KINDS } from '../assembly/kinds.ts';
 import type { RouteParentStatus, TranslateOptions } from '../translate/gateway-config.ts';
 import { translate } from '../translate/translate.ts';
-import { gatewayClassPatch, gatewayPatch, routePatch } from './status-diff.ts';
+import { gatewayClassPatch, gatewayPatch, ingressPatch, routePatch } from './status-diff.ts';
 
 export interface GatewayStatusPublisherOptions {
   /** As the gateway's: GatewayClasses with this spec.controllerName are ours. */
   controllerName: string;
   /** As the gateway's (Ingress listeners take ports, which shows in Gateway listener status). */
   ingress?: Partial<TranslateOptions['ingress']>;
+  /** Written to the status.loadBalancer of the Ingresses Pier serves; empty or absent: left alone. */
+  ingressStatusAddress?: string;
 }
 
 const ROUTE_KINDS: readonly KindKey[] = [Kinds.HTTPRoute, Kinds.GRPCRoute];
@@ -94,6 +97,21 @@ export function createGatewayStatusPublisher(
           };
           const desired = desiredParents.get(describeRef(ref)) ?? [];
           add(ref, routePatch(object, desired, controllerName, now));
+        }
+      }
+
+      const address = options.ingressStatusAddress ?? '';
+      if (address !== '') {
+        const ingresses = new Map(
+          view.list(Kinds.Ingress).map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]),
+        );
+        for (const desired of status.ingresses) {
+          const object = ingresses.get(`${desired.namespace}/${desired.name}`);
+          if (!desired.served || object === undefined) continue;
+          add(
+            { kind: Kinds.Ingress, namespace: desired.namespace, name: desired.name },
+            ingressPatch(object, address),
+          );
         }
       }
       return patches;

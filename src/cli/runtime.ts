@@ -92,9 +92,12 @@ export async function startRuntime(ctx: CommandContext, options: RuntimeOptions)
           (await import('../../gateway/status/status-publisher.ts')).createGatewayStatusPublisher({
             controllerName: config.gateway.controllerName,
             ingress: {
-              ...config.gateway.ingress,
+              enabled: config.gateway.ingress.enabled,
               classNames: [...config.gateway.ingress.classNames],
+              httpPort: config.gateway.ingress.httpPort,
+              httpsPort: config.gateway.ingress.httpsPort,
             },
+            ingressStatusAddress: config.gateway.ingress.statusAddress,
           }),
         ]
       : [];

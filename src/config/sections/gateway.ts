@@ -4,7 +4,7 @@
 // Ports come from the Gateway listeners themselves, not from here.
 
 import { z } from 'zod';
-import { isCIDR, isIP } from '../../model/fields.ts';
+import { isCIDR, isDns1123Subdomain, isIP } from '../../model/fields.ts';
 import { section, setting } from '../setting.ts';
 
 const ms = (max: number) => z.number().int().min(0).max(max);
@@ -119,6 +119,15 @@ export const gateway = section(
         default: 443,
         description: 'The port Ingress TLS hosts are served on.',
       }),
+      statusAddress: setting(
+        z.string().refine((v) => v === '' || isIP(v) || isDns1123Subdomain(v)),
+        {
+          default: '',
+          accepts: 'an IP address or a DNS name, or empty',
+          description:
+            "With kubernetes.enabled and gateway.writeStatus: written to the status.loadBalancer of the Ingresses Pier serves (what clients reach it at, like ingress-nginx's --publish-status-address). Empty: left alone.",
+        },
+      ),
     }),
   },
 );
