@@ -23,8 +23,9 @@
 //   loses its entry). A merge patch replaces a list whole, so the patch
 //   carries the others' entries too.
 
-import { isIP } from 'node:net';
+import { isIP } from '../../src/model/fields.ts';
 import type { KubeObject } from '../../src/model.ts';
+import { stableStringify } from '../../src/stable-json.ts';
 import type {
   Condition,
   GatewayClassStatus,
@@ -66,19 +67,8 @@ function statusOf(object: KubeObject): Record<string, unknown> {
   return isRecord(status) ? status : {};
 }
 
-/** JSON with object keys sorted: equality that ignores key order. */
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`;
-}
-
 export function sameJson(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+  return stableStringify(a) === stableStringify(b);
 }
 
 /** The desired conditions, stamped: lastTransitionTime kept where the status did not change. */
@@ -160,7 +150,7 @@ function knownAddresses(object: KubeObject): { type: string; value: string }[] |
 /** A parentRef with the spec's defaults filled in, for matching entries. */
 function parentKey(ref: unknown, routeNamespace: string): string {
   const r = isRecord(ref) ? ref : {};
-  return canonical([
+  return stableStringify([
     r.group ?? GATEWAY_GROUP,
     r.kind ?? 'Gateway',
     r.namespace ?? routeNamespace,
@@ -201,6 +191,6 @@ export function routePatch(
 
 /** Ingress: status.loadBalancer naming `address` (an IP address or a DNS name). */
 export function ingressPatch(object: KubeObject, address: string): StatusBody | undefined {
-  const loadBalancer = { ingress: [isIP(address) === 0 ? { hostname: address } : { ip: address }] };
+  const loadBalancer = { ingress: [isIP(address) ? { ip: address } : { hostname: address }] };
   return sameJson(loadBalancer, statusOf(object).loadBalancer) ? undefined : { loadBalancer };
 }

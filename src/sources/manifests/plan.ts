@@ -3,6 +3,7 @@
 // changed is written, so watchers see no churn when a file is saved unchanged.
 
 import { describeRef, type KubeObject, refOf } from '../../model/object.ts';
+import { stableStringify } from '../../stable-json.ts';
 
 export interface ManifestsPlan {
   apply: KubeObject[];
@@ -23,15 +24,6 @@ export function fingerprint(object: KubeObject): string {
   const metadata: Record<string, unknown> = { ...object.metadata };
   for (const field of SERVER_FIELDS) delete metadata[field];
   return stableStringify({ ...object, metadata });
-}
-
-function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  const keys = Object.keys(value as Record<string, unknown>)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
 export function planManifests(
