@@ -24,6 +24,7 @@
 //   carries the others' entries too.
 
 import { isIP } from '../../src/model/fields.ts';
+import { isPlainObject } from '../../src/model/validate.ts';
 import type { KubeObject } from '../../src/model.ts';
 import { stableStringify } from '../../src/stable-json.ts';
 import type {
@@ -54,17 +55,13 @@ export function timestamp(now: Date): string {
   return now.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
 function statusOf(object: KubeObject): Record<string, unknown> {
   const status = (object as { status?: unknown }).status;
-  return isRecord(status) ? status : {};
+  return isPlainObject(status) ? status : {};
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {
@@ -77,7 +74,7 @@ export function stampConditions(
   current: unknown,
   now: Date,
 ): WrittenCondition[] {
-  const previous = asList(current).filter(isRecord);
+  const previous = asList(current).filter(isPlainObject);
   return desired.map((c) => {
     const before = previous.find((p) => p.type === c.type);
     const kept =
@@ -115,7 +112,7 @@ export function gatewayPatch(
   now: Date,
 ): StatusBody | undefined {
   const current = statusOf(object);
-  const currentListeners = asList(current.listeners).filter(isRecord);
+  const currentListeners = asList(current.listeners).filter(isPlainObject);
   const conditions = stampConditions(desired.conditions, current.conditions, now);
   const listeners = desired.listeners.map((l) => ({
     name: l.name,
@@ -137,7 +134,7 @@ export function gatewayPatch(
 /** status.addresses from spec.addresses (type defaults to IPAddress); undefined when none are given. */
 function knownAddresses(object: KubeObject): { type: string; value: string }[] | undefined {
   const spec = (object as { spec?: unknown }).spec;
-  const requested = isRecord(spec) ? asList(spec.addresses).filter(isRecord) : [];
+  const requested = isPlainObject(spec) ? asList(spec.addresses).filter(isPlainObject) : [];
   const addresses = requested
     .filter((a) => typeof a.value === 'string' && a.value !== '')
     .map((a) => ({
@@ -149,7 +146,7 @@ function knownAddresses(object: KubeObject): { type: string; value: string }[] |
 
 /** A parentRef with the spec's defaults filled in, for matching entries. */
 function parentKey(ref: unknown, routeNamespace: string): string {
-  const r = isRecord(ref) ? ref : {};
+  const r = isPlainObject(ref) ? ref : {};
   return stableStringify([
     r.group ?? GATEWAY_GROUP,
     r.kind ?? 'Gateway',
@@ -172,7 +169,7 @@ export function routePatch(
   now: Date,
 ): StatusBody | undefined {
   const current = asList(statusOf(object).parents);
-  const ours = (p: unknown) => isRecord(p) && p.controllerName === controllerName;
+  const ours = (p: unknown) => isPlainObject(p) && p.controllerName === controllerName;
   const others = current.filter((p) => !ours(p));
   const oursNow = current.filter(ours) as Record<string, unknown>[];
   const namespace = object.metadata.namespace ?? 'default';

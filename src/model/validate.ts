@@ -68,7 +68,8 @@ function errorMap(issue: z.core.$ZodRawIssue): string | undefined {
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

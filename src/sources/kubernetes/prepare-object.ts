@@ -6,6 +6,7 @@
 
 import { unknownKind } from '../../model/errors.ts';
 import { kindKeyOf } from '../../model/object.ts';
+import { isPlainObject } from '../../model/validate.ts';
 import {
   type KubeObject,
   type ModelError,
@@ -28,10 +29,6 @@ export type Prepared =
       ref: ObjectRef | undefined;
       error: ModelError;
     };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The reference a raw API object names, for deletes and logs; undefined without a name. */
 export function rawRef(raw: unknown, resource: ApiResource): ObjectRef | undefined {
