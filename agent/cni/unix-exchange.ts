@@ -117,6 +117,27 @@ function errorName(status: number): string {
   }
 }
 
+/**
+ * An exchange's one outcome: the first finish() (or the timeout) closes the
+ * connection and resolves; later ones do nothing.
+ */
+function settleOnce(
+  resolve: (outcome: ExchangeOutcome) => void,
+  close: () => void,
+  timeoutMs: number,
+): { finish: (outcome: ExchangeOutcome) => void; finished: () => boolean } {
+  let done = false;
+  const finish = (outcome: ExchangeOutcome) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    close();
+    resolve(outcome);
+  };
+  const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+  return { finish, finished: () => done };
+}
+
 function exchangeByPipe(
   b: PipeBindings,
   path: string,
@@ -126,21 +147,13 @@ function exchangeByPipe(
   return new Promise((resolve) => {
     const handle = new b.Pipe(b.SOCKET);
     const chunks: Buffer[] = [];
-    let finished = false;
-    const finish = (outcome: ExchangeOutcome) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      // (onread stays: the binding asserts that it is always a function.)
-      handle.close();
-      resolve(outcome);
-    };
-    const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+    // (onread stays: the binding asserts that it is always a function.)
+    const { finish, finished } = settleOnce(resolve, () => handle.close(), timeoutMs);
     const dropped = (status: number) => finish({ kind: 'dropped', code: errorName(status) });
 
     const connect = new b.PipeConnectWrap();
     connect.oncomplete = (status: number) => {
-      if (finished) return;
+      if (finished()) return;
       if (status < 0) {
         finish({ kind: 'unreachable', code: errorName(status) });
         return;
@@ -184,16 +197,8 @@ function exchangeByNet(path: string, request: string, timeoutMs: number): Promis
   const net = process.getBuiltinModule('node:net');
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    let finished = false;
-    const finish = (outcome: ExchangeOutcome) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      conn.destroy();
-      resolve(outcome);
-    };
     const conn = net.connect(path);
-    const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+    const { finish } = settleOnce(resolve, () => conn.destroy(), timeoutMs);
     let connected = false;
     conn.on('connect', () => {
       connected = true;
