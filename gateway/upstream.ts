@@ -11,7 +11,8 @@
 //
 // Implementation: gateway/upstream/pool-upstream.ts (createUpstream, a pool
 // per endpoint: Pier's HTTP/1.1 pool, upstream/http1/, or undici's H2C client
-// for h2c). The pure parts beside it: endpoints-from-slices.ts
+// for h2c; over TLS when a BackendTLSPolicy applies, upstream/backend-tls.ts).
+// The pure parts beside it: endpoints-from-slices.ts
 // (Service + EndpointSlices -> endpoint set) and outlier-detector.ts.
 
 import type { Balancer, BalancerHost, BalancerKind } from './balancer.ts';
@@ -20,6 +21,30 @@ import type { AttemptOutcome, OutlierPolicy, OutlierState } from './upstream/out
 
 /** How the gateway speaks to the endpoints: HTTP/1.1, or HTTP/2 with prior knowledge (gRPC). */
 export type UpstreamProtocol = 'http1' | 'h2c';
+
+/**
+ * TLS to the endpoints (a BackendTLSPolicy on the Service port): how the
+ * gateway connects and what it accepts of the endpoint's certificate.
+ * Without it the gateway speaks plain TCP (the default).
+ */
+export interface UpstreamTls {
+  /** The SNI sent; also the name the certificate must carry when subjectAltNames is empty. */
+  readonly serverName: string;
+  /** PEM CA certificates to trust (each entry may hold a bundle); undefined: the system's well-known CAs. */
+  readonly ca: readonly string[] | undefined;
+  /**
+   * When not empty, the certificate must carry one of these names instead:
+   * a DNS name (`Hostname`, wildcards in the certificate as RFC 6125 allows) or a URI (SPIFFE IDs).
+   */
+  readonly subjectAltNames: readonly UpstreamSubjectAltName[];
+  /** Equal keys mean equal settings: an upstream whose key changes gets new pools. */
+  readonly key: string;
+}
+
+export interface UpstreamSubjectAltName {
+  readonly type: 'Hostname' | 'URI';
+  readonly value: string;
+}
 
 /** Which pool speaks HTTP/1.1: Pier's own (upstream/http1/, the default) or undici's. */
 export type Http1Client = 'pier' | 'undici';
@@ -44,7 +69,7 @@ export interface UpstreamHost extends BalancerHost {
   readonly address: string;
   readonly port: number;
   readonly zone: string | undefined;
-  /** `http://10.0.0.7:8080`. */
+  /** `http://10.0.0.7:8080`; `https://10.0.0.7:8443` when the upstream has `tls`. */
   readonly origin: string;
   /** The keep-alive connection pool to this endpoint. */
   readonly dispatcher: UpstreamDispatcher;
@@ -59,6 +84,8 @@ export interface UpstreamOptions {
   /** How logs and errors name it: `Service default/web:80`. */
   name: string;
   protocol?: UpstreamProtocol;
+  /** TLS to the endpoints (BackendTLSPolicy); absent: plain TCP. */
+  tls?: UpstreamTls | undefined;
   /** Default least-request; ring-hash or maglev for affinity (sessionAffinity ClientIP, cookie, header). */
   balancer?: BalancerKind;
   /** Passive outlier ejection; false turns it off. */
@@ -75,8 +102,17 @@ export interface UpstreamOptions {
   http1Client?: Http1Client;
   /** Connections per endpoint at most (default: no limit for HTTP/1.1, 1 for h2c). */
   connectionsPerEndpoint?: number;
-  /** Builds an endpoint's dispatcher: the port tests replace. Default: undici Pool / H2C client. */
-  createDispatcher?: (origin: string, protocol: UpstreamProtocol) => UpstreamDispatcher;
+  /**
+   * Builds an endpoint's dispatcher: the port tests replace. Default
+   * (defaultDispatcher): Pier's Http1Pool, undici's Pool, or undici's HTTP/2
+   * client for h2c. `tls` is the upstream's `tls` and the origin is `https:`
+   * exactly when it is set; the dispatcher must connect with TLS then.
+   */
+  createDispatcher?: (
+    origin: string,
+    protocol: UpstreamProtocol,
+    tls: UpstreamTls | undefined,
+  ) => UpstreamDispatcher;
   /** Clock in ms (default performance.now) and random source (default Math.random): injected for tests. */
   now?: () => number;
   random?: () => number;

@@ -81,3 +81,12 @@ export const INVALID_REQUEST_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_INVALID_ARG',
   'PIER_UPSTREAM_INVALID_REQUEST',
 ]);
+
+/** An error with the code the forwarder classifies (gateway/forward/failure.ts). */
+export function upstreamError(code: string, message: string, cause?: unknown): Error {
+  const error = new Error(message, cause === undefined ? undefined : { cause }) as Error & {
+    code: string;
+  };
+  error.code = code;
+  return error;
+}

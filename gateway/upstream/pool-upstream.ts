@@ -4,6 +4,10 @@
 // outlier ejection. `http1Client: 'undici'` puts undici's Pool in place of
 // Pier's for HTTP/1.1: both pass dispatcher.case.ts.
 //
+// With `tls` (BackendTLSPolicy) every endpoint's origin is `https://ip:port`
+// and its pool connects with TLS (backend-tls.ts): Pier's pool and undici's
+// Pool offer ALPN http/1.1, an h2c upstream becomes HTTP/2 over TLS (ALPN h2).
+//
 // The available list is rebuilt only when it changes (endpoints replaced, a
 // host ejected or back) and handed to the balancer, so pick() is the
 // balancer's O(1) lookup plus, on a retry, one step to avoid the failed host.
@@ -19,7 +23,9 @@ import type {
   UpstreamHostStatus,
   UpstreamOptions,
   UpstreamProtocol,
+  UpstreamTls,
 } from '../upstream.ts';
+import { createTlsConnector, FixedServerNameDispatcher } from './backend-tls.ts';
 import type { UpstreamDispatcher } from './dispatcher.ts';
 import { createH2cDispatcher } from './h2c-dispatcher.ts';
 import { Http1Pool } from './http1/pool.ts';
@@ -55,9 +61,19 @@ export function hostKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** `http://ip:port`, or `https://ip:port` with TLS; IPv6 bracketed. */
+export function originOf(key: string, tls: UpstreamTls | undefined): string {
+  return tls === undefined ? `http://${key}` : `https://${key}`;
+}
+
+/**
+ * The pool for one endpoint. `origin` is `https:` exactly when `tls` is set
+ * (originOf); with it, h2c becomes HTTP/2 over TLS.
+ */
 export function defaultDispatcher(
   origin: string,
   protocol: UpstreamProtocol,
+  tls: UpstreamTls | undefined,
   options: {
     connectTimeoutMs: number;
     keepAliveTimeoutMs: number;
@@ -66,29 +82,37 @@ export function defaultDispatcher(
   },
 ): Dispatcher {
   if (protocol === 'h2c') {
-    return createH2cDispatcher(origin, options) as unknown as Dispatcher;
+    return createH2cDispatcher(origin, { ...options, tls });
   }
   if (options.http1Client !== 'undici') {
     return new Http1Pool(origin, {
+      tls,
       connectTimeoutMs: options.connectTimeoutMs,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs,
       connections: options.connections,
       maxHeaderBytes: 64 * 1024,
     });
   }
-  return undiciPool(origin, options);
+  return undiciPool(origin, { ...options, tls });
 }
 
-/** undici's Pool for HTTP/1.1, set up as Pier's own pool is. */
+/** undici's Pool for HTTP/1.1, set up as Pier's own pool is; TLS when `tls` is set. */
 export function undiciPool(
   origin: string,
   options: {
     connectTimeoutMs: number;
     keepAliveTimeoutMs: number;
     connections: number | undefined;
+    tls?: UpstreamTls | undefined;
   },
 ): Dispatcher {
+  const tls = options.tls;
   const pool = new Pool(origin, {
+    // Over TLS the connector makes the handshake within connectTimeoutMs.
+    connect:
+      tls === undefined
+        ? undefined
+        : createTlsConnector({ tls, alpn: 'http/1.1', connectTimeoutMs: options.connectTimeoutMs }),
     connections: options.connections ?? null,
     pipelining: 1,
     connectTimeout: options.connectTimeoutMs,
@@ -103,6 +127,7 @@ export function undiciPool(
     maxHeaderSize: 64 * 1024,
     strictContentLength: true,
   });
+  if (tls !== undefined) return new FixedServerNameDispatcher(pool, tls.serverName);
   return pool as unknown as Dispatcher;
 }
 
@@ -124,10 +149,11 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     connections: options.connectionsPerEndpoint,
     http1Client: options.http1Client,
   };
+  const tls = options.tls;
   const newDispatcher =
     options.createDispatcher ??
-    ((origin: string, proto: UpstreamProtocol) =>
-      defaultDispatcher(origin, proto, dispatcherOptions));
+    ((origin: string, proto: UpstreamProtocol, settings: UpstreamTls | undefined) =>
+      defaultDispatcher(origin, proto, settings, dispatcherOptions));
 
   /** Live hosts by key. */
   let hosts = new Map<string, Host>();
@@ -210,14 +236,14 @@ export function createUpstream(options: UpstreamOptions): Upstream {
           next.set(key, existing);
           continue;
         }
-        const origin = `http://${key}`;
+        const origin = originOf(key, tls);
         next.set(key, {
           key,
           address: endpoint.address,
           port: endpoint.port,
           zone: endpoint.zone,
           origin,
-          dispatcher: newDispatcher(origin, protocol),
+          dispatcher: newDispatcher(origin, protocol, tls),
           active: 0,
           outlier: newOutlierState(),
           live: true,

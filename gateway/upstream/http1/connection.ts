@@ -9,14 +9,25 @@
 //
 // Socket and body listeners are module functions that find their connection
 // or request through a symbol: nothing is bound or closed over per request.
+//
+// Over TLS (the pool has tls options) the connection counts as connected at
+// 'secureConnect': an error between the TCP connect and then is a TLS
+// failure (tlsFailure: "TLS to ip:port failed: why"), still before
+// onRequestStart, so the forwarder treats it as a failure to connect. net's
+// `onread` user buffers work on a TLSSocket too (Node 24 hands them to the
+// TLS wrap, which decrypts into them, a TLS record, at most 16 KiB, per
+// read), so TLS responses go into the reusable buffers as TCP ones do.
 
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type {
-  ResponseHeaders,
-  UpstreamController,
-  UpstreamDispatchOptions,
-  UpstreamHandler,
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { tlsFailure, tlsTimeout } from '../backend-tls.ts';
+import {
+  type ResponseHeaders,
+  type UpstreamController,
+  type UpstreamDispatchOptions,
+  type UpstreamHandler,
+  upstreamError,
 } from '../dispatcher.ts';
 import {
   holdChunk,
@@ -44,19 +55,16 @@ const LAST_CHUNK = '0\r\n\r\n';
 // memory an upload holds here, as nginx's client_body_buffer_size does.
 const BODY_WRITE_BUDGET = 256 * 1024;
 
-/** An error with the code the forwarder classifies (failure.ts). */
-export function upstreamError(code: string, message: string, cause?: unknown): Error {
-  const error = new Error(message, cause === undefined ? undefined : { cause }) as Error & {
-    code: string;
-  };
-  error.code = code;
-  return error;
-}
-
 /** What a connection needs of its pool. */
 export interface ConnectionOwner {
   readonly address: string;
   readonly port: number;
+  /** `ip:port`, for error messages. */
+  readonly endpoint: string;
+  /** tls.connect options (backend-tls.ts); undefined: plain TCP. */
+  readonly tls: ConnectionOptions | undefined;
+  /** The TLS session the next connection resumes; each connection updates it. */
+  tlsSession: Buffer | undefined;
   readonly connectTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxHeaderBytes: number;
@@ -154,9 +162,20 @@ function onSocketData(this: ConnectionSocket, chunk: Buffer): void {
 function onSocketEnd(this: ConnectionSocket): void {
   this[kConnection]?.onEnd();
 }
+function onSocketTcpConnect(this: ConnectionSocket): void {
+  const connection = this[kConnection];
+  if (connection !== undefined) connection.handshaking = true;
+}
+function onSocketSession(this: ConnectionSocket, session: Buffer): void {
+  const connection = this[kConnection];
+  if (connection !== undefined) connection.owner.tlsSession = session;
+}
 function onSocketError(this: ConnectionSocket, error: Error): void {
   const connection = this[kConnection];
-  if (connection !== undefined && connection.socketError === null) connection.socketError = error;
+  if (connection !== undefined && connection.socketError === null)
+    connection.socketError = connection.handshaking
+      ? tlsFailure(connection.owner.endpoint, error)
+      : error;
 }
 function onSocketClose(this: ConnectionSocket): void {
   this[kConnection]?.onClose();
@@ -174,12 +193,12 @@ function onSocketDrain(this: ConnectionSocket): void {
 }
 function onConnectTimeout(connection: Http1Connection): void {
   connection.connectTimer = undefined;
-  connection.socket.destroy(
-    upstreamError(
-      'PIER_UPSTREAM_CONNECT_TIMEOUT',
-      `connect timed out after ${connection.owner.connectTimeoutMs} ms`,
-    ),
-  );
+  const ms = connection.owner.connectTimeoutMs;
+  const error = connection.handshaking
+    ? tlsTimeout(connection.owner.endpoint, ms)
+    : upstreamError('PIER_UPSTREAM_CONNECT_TIMEOUT', `connect timed out after ${ms} ms`);
+  connection.socketError ??= error;
+  connection.socket.destroy(error);
 }
 
 function onBodyData(this: BodyStream, chunk: Buffer): void {
@@ -207,6 +226,8 @@ export class Http1Connection implements ResponseSink {
   readonly parser: ResponseParser;
   request: Http1Request | null = null;
   connected = false;
+  /** TLS: the TCP connect is done, the handshake is not. */
+  handshaking = false;
   closed = false;
   socketError: Error | null = null;
   connectTimer: NodeJS.Timeout | undefined = undefined;
@@ -234,26 +255,50 @@ export class Http1Connection implements ResponseSink {
     this.parser = new ResponseParser({ maxHeaderBytes: owner.maxHeaderBytes });
     this.request = request;
     request.connection = this;
-    const socket: ConnectionSocket = connect({
-      host: owner.address,
-      port: owner.port,
-      noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: 60_000,
-      writableHighWaterMark: BODY_WRITE_BUDGET,
-      // One closure pair per connection, not per read or request.
-      onread: userBuffers
-        ? {
-            buffer: () => this.nextReadBuffer(),
-            callback: (bytes: number, buffer: Uint8Array) => {
-              this.onData((buffer as Buffer).subarray(0, bytes));
-              return true;
-            },
-          }
-        : undefined,
-    } as NetConnectOpts);
+    // One closure pair per connection, not per read or request.
+    const onread = userBuffers
+      ? {
+          buffer: () => this.nextReadBuffer(),
+          callback: (bytes: number, buffer: Uint8Array) => {
+            this.onData((buffer as Buffer).subarray(0, bytes));
+            return true;
+          },
+        }
+      : undefined;
+    const tls = owner.tls;
+    const socket: ConnectionSocket =
+      tls === undefined
+        ? connect({
+            host: owner.address,
+            port: owner.port,
+            noDelay: true,
+            keepAlive: true,
+            keepAliveInitialDelay: 60_000,
+            writableHighWaterMark: BODY_WRITE_BUDGET,
+            onread,
+          } as NetConnectOpts)
+        : // tls.connect takes no writableHighWaterMark: highWaterMark sets
+          // both sides (the readable one matters only while paused). It hands
+          // noDelay, keepAlive and onread to the socket; @types/node omits them.
+          tlsConnect({
+            ...tls,
+            host: owner.address,
+            port: owner.port,
+            session: owner.tlsSession,
+            noDelay: true,
+            keepAlive: true,
+            keepAliveInitialDelay: 60_000,
+            highWaterMark: BODY_WRITE_BUDGET,
+            onread,
+          } as ConnectionOptions);
     socket[kConnection] = this;
-    socket.on('connect', onSocketConnect);
+    if (tls === undefined) {
+      socket.on('connect', onSocketConnect);
+    } else {
+      socket.once('connect', onSocketTcpConnect);
+      socket.on('secureConnect', onSocketConnect);
+      socket.on('session', onSocketSession);
+    }
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
@@ -282,6 +327,7 @@ export class Http1Connection implements ResponseSink {
       this.connectTimer = undefined;
     }
     this.connected = true;
+    this.handshaking = false;
     const request = this.request;
     if (request === null) {
       // Its request was aborted while connecting: keep the connection for the next.
@@ -528,6 +574,8 @@ export class Http1Connection implements ResponseSink {
     socket.pause();
     socket[kConnection] = undefined;
     socket.removeListener('connect', onSocketConnect);
+    socket.removeListener('secureConnect', onSocketConnect);
+    socket.removeListener('session', onSocketSession);
     socket.removeListener('data', onSocketData);
     socket.removeListener('end', onSocketEnd);
     socket.removeListener('error', onSocketError);

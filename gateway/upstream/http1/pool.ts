@@ -12,22 +12,29 @@
 // second) and fails a request whose backend said nothing for
 // stallTimeoutMs (a backstop: the forwarder enforces the Gateway API
 // timeouts itself).
+//
+// TLS (BackendTLSPolicy): an `https:` origin with `tls` settings. Each
+// connection makes the handshake before it takes its first request (the
+// connect timeout covers both), offers ALPN http/1.1 only and resumes the
+// pool's last TLS session; verification is backend-tls.ts's. Keep-alive reuse
+// is the same as over TCP.
 
-import type {
-  UpstreamDispatcher,
-  UpstreamDispatchOptions,
-  UpstreamHandler,
-} from '../dispatcher.ts';
+import type { ConnectionOptions } from 'node:tls';
+import type { UpstreamTls } from '../../upstream.ts';
+import { tlsConnectOptions } from '../backend-tls.ts';
 import {
-  type ConnectionOwner,
-  Http1Connection,
-  Http1Request,
+  type UpstreamDispatcher,
+  type UpstreamDispatchOptions,
+  type UpstreamHandler,
   upstreamError,
-} from './connection.ts';
+} from '../dispatcher.ts';
+import { type ConnectionOwner, Http1Connection, Http1Request } from './connection.ts';
 import { requestHead } from './request-head.ts';
 
 export interface Http1PoolOptions {
-  /** TCP connect timeout (default 5000 ms). */
+  /** TLS to the endpoint: required with an `https:` origin, refused with `http:`. */
+  tls?: UpstreamTls | undefined;
+  /** TCP connect timeout, TLS handshake included (default 5000 ms). */
   connectTimeoutMs?: number;
   /** Idle connections close after this (default 4000 ms). */
   keepAliveTimeoutMs?: number;
@@ -50,6 +57,12 @@ export class Http1Pool implements UpstreamDispatcher, ConnectionOwner {
   readonly port: number;
   /** Host header for requests that carry none. */
   readonly host: string;
+  /** `ip:port` (IPv6 bracketed), for error messages. */
+  readonly endpoint: string;
+  /** tls.connect options (backend-tls.ts), or undefined for plain TCP. */
+  readonly tls: ConnectionOptions | undefined;
+  /** The last TLS session the endpoint gave, resumed by the next connection. */
+  tlsSession: Buffer | undefined = undefined;
   readonly connectTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxHeaderBytes: number;
@@ -67,11 +80,18 @@ export class Http1Pool implements UpstreamDispatcher, ConnectionOwner {
 
   constructor(origin: string, options: Http1PoolOptions = {}) {
     const url = new URL(origin);
-    if (url.protocol !== 'http:')
-      throw new TypeError(`Http1Pool speaks http:, not ${url.protocol}`);
+    const secure = url.protocol === 'https:';
+    if (url.protocol !== 'http:' && !secure)
+      throw new TypeError(`Http1Pool speaks http: or https:, not ${url.protocol}`);
+    if (secure !== (options.tls !== undefined))
+      throw new TypeError(
+        `Http1Pool: ${url.protocol} ${secure ? 'needs' : 'takes no'} tls settings`,
+      );
     this.address = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    this.port = url.port === '' ? 80 : Number(url.port);
+    this.port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
     this.host = url.host;
+    this.endpoint = `${url.hostname}:${this.port}`;
+    this.tls = options.tls === undefined ? undefined : tlsConnectOptions(options.tls, 'http/1.1');
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 4000;
     this.maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
