@@ -11,12 +11,14 @@
 // (metadata), core/, gateway-api/, networking/, registry.ts (kind table),
 // validate.ts, errors.ts, duration.ts, target-port.ts.
 
+import type { ConfigMap } from './model/core/config-map.ts';
 import type { EndpointSlice } from './model/core/endpoint-slice.ts';
 import type { Namespace } from './model/core/namespace.ts';
 import type { Node } from './model/core/node.ts';
 import type { Pod } from './model/core/pod.ts';
 import type { Secret } from './model/core/secret.ts';
 import type { Service } from './model/core/service.ts';
+import type { BackendTLSPolicy } from './model/gateway-api/backend-tls-policy.ts';
 import type { Gateway } from './model/gateway-api/gateway.ts';
 import type { GatewayClass } from './model/gateway-api/gateway-class.ts';
 import type { GRPCRoute } from './model/gateway-api/grpc-route.ts';
@@ -27,6 +29,7 @@ import type { Ingress } from './model/networking/ingress.ts';
 import type { IngressClass } from './model/networking/ingress-class.ts';
 import { type KindKey, Kinds, type KubeObject, kindKeyOf } from './model/object.ts';
 
+export type { ConfigMap } from './model/core/config-map.ts';
 export {
   type AddressType,
   type Endpoint,
@@ -71,6 +74,11 @@ export {
   isIPv4,
   isIPv6,
 } from './model/fields.ts';
+export type {
+  BackendTLSPolicy,
+  BackendTLSPolicyTargetRef,
+  SubjectAltName,
+} from './model/gateway-api/backend-tls-policy.ts';
 export {
   type AllowedRoutes,
   CORE_PROTOCOLS,
@@ -165,6 +173,7 @@ export interface KindTypes {
   [Kinds.Pod]: Pod;
   [Kinds.Namespace]: Namespace;
   [Kinds.Secret]: Secret;
+  [Kinds.ConfigMap]: ConfigMap;
   [Kinds.GatewayClass]: GatewayClass;
   [Kinds.Gateway]: Gateway;
   [Kinds.HTTPRoute]: HTTPRoute;
@@ -173,6 +182,7 @@ export interface KindTypes {
   [Kinds.TCPRoute]: TCPRoute;
   [Kinds.UDPRoute]: UDPRoute;
   [Kinds.TLSRoute]: TLSRoute;
+  [Kinds.BackendTLSPolicy]: BackendTLSPolicy;
   [Kinds.Ingress]: Ingress;
   [Kinds.IngressClass]: IngressClass;
 }
@@ -199,6 +209,7 @@ export const isNode = (o: KubeObject): o is Node => isKind(o, Kinds.Node);
 export const isPod = (o: KubeObject): o is Pod => isKind(o, Kinds.Pod);
 export const isNamespace = (o: KubeObject): o is Namespace => isKind(o, Kinds.Namespace);
 export const isSecret = (o: KubeObject): o is Secret => isKind(o, Kinds.Secret);
+export const isConfigMap = (o: KubeObject): o is ConfigMap => isKind(o, Kinds.ConfigMap);
 export const isGatewayClass = (o: KubeObject): o is GatewayClass => isKind(o, Kinds.GatewayClass);
 export const isGateway = (o: KubeObject): o is Gateway => isKind(o, Kinds.Gateway);
 export const isHTTPRoute = (o: KubeObject): o is HTTPRoute => isKind(o, Kinds.HTTPRoute);
@@ -208,5 +219,7 @@ export const isReferenceGrant = (o: KubeObject): o is ReferenceGrant =>
 export const isTCPRoute = (o: KubeObject): o is TCPRoute => isKind(o, Kinds.TCPRoute);
 export const isUDPRoute = (o: KubeObject): o is UDPRoute => isKind(o, Kinds.UDPRoute);
 export const isTLSRoute = (o: KubeObject): o is TLSRoute => isKind(o, Kinds.TLSRoute);
+export const isBackendTLSPolicy = (o: KubeObject): o is BackendTLSPolicy =>
+  isKind(o, Kinds.BackendTLSPolicy);
 export const isIngress = (o: KubeObject): o is Ingress => isKind(o, Kinds.Ingress);
 export const isIngressClass = (o: KubeObject): o is IngressClass => isKind(o, Kinds.IngressClass);

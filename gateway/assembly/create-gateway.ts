@@ -23,6 +23,7 @@ import { createCertificateStore } from '../listener/certificates.ts';
 import { createListener, type Listener, type ListenerProtocol } from '../listener.ts';
 import { createStdoutAccessLog } from '../observe/access-log.ts';
 import { createGatewayMetrics } from '../observe/gateway-metrics.ts';
+import { type BackendTls, backendTlsOf } from '../translate/backend-tls.ts';
 import type { GatewayConfig, PortConfig, Problem } from '../translate/gateway-config.ts';
 import { translate } from '../translate/translate.ts';
 import { AssemblyErrors } from './errors.ts';
@@ -118,10 +119,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     gm.problems.set(problems.length);
   }
 
+  let backendTls: BackendTls | undefined;
   const lookup = {
     service: (namespace: string, name: string) =>
       informer.get<Service>({ kind: Kinds.Service, namespace, name }),
     slices: () => informer.list<EndpointSlice>(Kinds.EndpointSlice),
+    // The table of the config being applied: registry.sync runs before it becomes `config`.
+    backendTls: (namespace: string, name: string, port: number) =>
+      backendTls === undefined ? undefined : backendTlsOf(backendTls, namespace, name, port),
   };
   const secretOf = (ref: { namespace: string; name: string }) =>
     informer.get<Secret>({ kind: Kinds.Secret, namespace: ref.namespace, name: ref.name });
@@ -271,6 +276,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
       });
       logProblems(next.problems);
+      backendTls = next.backendTls;
       const w: BackendWant[] = [];
       for (const pc of next.ports) backendWants(pc.spec, w);
       wants = w;

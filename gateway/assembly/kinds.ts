@@ -9,11 +9,13 @@ export const GATEWAY_KINDS: readonly KindKey[] = [
   Kinds.HTTPRoute,
   Kinds.GRPCRoute,
   Kinds.ReferenceGrant,
+  Kinds.BackendTLSPolicy,
   Kinds.Ingress,
   Kinds.IngressClass,
   Kinds.Service,
   Kinds.EndpointSlice,
   Kinds.Secret,
+  Kinds.ConfigMap,
   Kinds.Namespace,
 ];
 

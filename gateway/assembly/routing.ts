@@ -141,7 +141,8 @@ export function createPortRouting(config: PortConfig, context: RoutingContext): 
       if (!backend.resolved) return undefined;
       const service = serviceName(backend);
       const resolved = context.registry.get(backend, persistent);
-      if (resolved === undefined) return undefined;
+      // Unknown, or refused by its BackendTLSPolicy: the request gets 500 (BACKEND_UNRESOLVED).
+      if (resolved === undefined || resolved.refused !== undefined) return undefined;
       const observer = createRouteObserver(
         { ...base, service },
         context.metrics,

@@ -17,6 +17,7 @@
 import type { EndpointSlice, Service } from '../../src/model.ts';
 import type { BalancerKind } from '../balancer.ts';
 import type { ServiceBackend } from '../router.ts';
+import type { BackendTlsSetting } from '../translate/backend-tls.ts';
 import { endpointsFromSlices, SERVICE_NAME_LABEL } from '../upstream/endpoints-from-slices.ts';
 import { createUpstream, type Upstream, type UpstreamOptions } from '../upstream.ts';
 
@@ -30,6 +31,8 @@ export interface UpstreamLookup {
   service(namespace: string, name: string): Service | undefined;
   /** Every EndpointSlice the Store holds. */
   slices(): Iterable<EndpointSlice>;
+  /** TLS to a Service port's endpoints (BackendTLSPolicy), or a refusal; undefined: plain TCP. */
+  backendTls?(namespace: string, name: string, port: number): BackendTlsSetting | undefined;
 }
 
 export interface ResolvedUpstream {
@@ -40,6 +43,8 @@ export interface ResolvedUpstream {
   endpoints: number;
   /** Why there are none, when there are none. */
   problem: string | undefined;
+  /** Set when the Service port's BackendTLSPolicy has no valid CA: its requests get 500, and this says why. */
+  refused: string | undefined;
 }
 
 export interface UpstreamRegistryOptions {
@@ -70,6 +75,8 @@ interface Entry extends ResolvedUpstream {
   key: string;
   protocol: string;
   balancer: BalancerKind;
+  /** '' plain TCP, else the UpstreamTls key or 'refused'. */
+  tlsKey: string;
 }
 
 export function createUpstreamRegistry(options: UpstreamRegistryOptions): UpstreamRegistry {
@@ -120,9 +127,17 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions): Upstre
         const protocol = resolved.ok ? resolved.protocol : 'http1';
         const balancer: BalancerKind =
           want.persistent || clientIpAffinity ? 'maglev' : 'least-request';
+        const tlsSetting = lookup.backendTls?.(namespace, name, port);
+        const tls = tlsSetting !== undefined && 'tls' in tlsSetting ? tlsSetting.tls : undefined;
+        const refused =
+          tlsSetting !== undefined && 'refused' in tlsSetting ? tlsSetting.refused : undefined;
+        const tlsKey = tls?.key ?? (refused === undefined ? '' : 'refused');
         let entry = entries.get(key);
-        if (entry !== undefined && (entry.protocol !== protocol || entry.balancer !== balancer)) {
-          // appProtocol or affinity changed: new pools; the old ones drain.
+        if (
+          entry !== undefined &&
+          (entry.protocol !== protocol || entry.balancer !== balancer || entry.tlsKey !== tlsKey)
+        ) {
+          // appProtocol, affinity or backend TLS changed: new pools; the old ones drain.
           retire(entry);
           entries.delete(key);
           entry = undefined;
@@ -132,26 +147,33 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions): Upstre
             key,
             protocol,
             balancer,
+            tlsKey,
             clientIpAffinity,
             endpoints: 0,
             problem: undefined,
+            refused: undefined,
             upstream: createUpstream({
               ...options.upstream,
               name: `Service ${namespace}/${name}:${port}`,
               protocol,
               balancer,
+              tls,
             }),
           };
         }
-        const endpoints = resolved.ok ? resolved.endpoints : [];
+        // A refused port connects nowhere: no endpoint, and routing answers 500.
+        const endpoints = resolved.ok && refused === undefined ? resolved.endpoints : [];
         entry.upstream.setEndpoints(endpoints);
         entry.clientIpAffinity = clientIpAffinity;
         entry.endpoints = endpoints.length;
+        entry.refused = refused;
         entry.problem = !resolved.ok
           ? resolved.message
-          : endpoints.length === 0
-            ? `Service ${namespace}/${name} has no ready endpoint for port ${port}`
-            : undefined;
+          : refused !== undefined
+            ? refused
+            : endpoints.length === 0
+              ? `Service ${namespace}/${name} has no ready endpoint for port ${port}`
+              : undefined;
         next.set(key, entry);
       }
       for (const [key, entry] of entries) if (!next.has(key)) retire(entry);

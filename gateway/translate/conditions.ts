@@ -38,6 +38,11 @@ export const Reason = {
   IncompatibleFilters: 'IncompatibleFilters',
   InvalidKind: 'InvalidKind',
   BackendNotFound: 'BackendNotFound',
+  // Policy (BackendTLSPolicy)
+  Conflicted: 'Conflicted',
+  TargetNotFound: 'TargetNotFound',
+  NoValidCACertificate: 'NoValidCACertificate',
+  InvalidCACertificateRef: 'InvalidCACertificateRef',
 } as const;
 
 export function condition(

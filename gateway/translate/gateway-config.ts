@@ -10,6 +10,7 @@
 
 import type { ParentReference } from '../../src/model.ts';
 import type { ListenerIdentity, RouteTable, RouteTableSpec } from '../router.ts';
+import type { BackendTls } from './backend-tls.ts';
 
 export interface TranslateOptions {
   /** GatewayClasses with this spec.controllerName are Pier's; their Gateways are served. */
@@ -69,6 +70,8 @@ export interface PortConfig {
 export interface GatewayConfig {
   /** Sorted by port. */
   ports: readonly PortConfig[];
+  /** TLS to backends (BackendTLSPolicy), per Service port: the upstreams read it (backendTlsOf). */
+  backendTls: BackendTls;
   status: StatusReport;
   problems: readonly Problem[];
 }
@@ -121,6 +124,19 @@ export interface RouteStatus {
   parents: RouteParentStatus[];
 }
 
+export interface PolicyAncestorStatus {
+  /** A Gateway of Pier's that routes to a Service the policy targets. */
+  ancestorRef: ParentReference;
+  controllerName: string;
+  conditions: Condition[];
+}
+
+export interface BackendTLSPolicyStatus {
+  namespace: string;
+  name: string;
+  ancestors: PolicyAncestorStatus[];
+}
+
 export interface IngressStatus {
   namespace: string;
   name: string;
@@ -134,6 +150,7 @@ export interface StatusReport {
   gateways: GatewayStatus[];
   routes: RouteStatus[];
   ingresses: IngressStatus[];
+  backendTLSPolicies: BackendTLSPolicyStatus[];
 }
 
 export interface Problem {

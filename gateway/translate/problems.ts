@@ -70,6 +70,22 @@ export const TranslateProblems = errorTable('GW_TRANSLATE', {
     `host ${host || '(any)'} on port ${port} is already served by ${listener}; Gateway listeners take precedence over Ingresses`,
   INGRESS_PORT_CONFLICT: (port: number, listener: string) =>
     `port ${port} is served with another protocol by ${listener}; set the Ingress ports apart`,
+  BACKEND_TLS_TARGET_KIND: (ref: string) =>
+    `targetRef ${ref} is not a Service; BackendTLSPolicy applies to core Services only`,
+  BACKEND_TLS_TARGET_NOT_FOUND: (ref: string) =>
+    `targetRef ${ref} does not exist in the policy's namespace`,
+  BACKEND_TLS_CONFLICTED: (target: string, winner: string) =>
+    `${target} already has BackendTLSPolicy ${winner}, which is older (or first by name); this one is not applied`,
+  BACKEND_TLS_CA_KIND: (ref: string) =>
+    `caCertificateRef ${ref} is not a ConfigMap; only core ConfigMaps hold CA certificates here`,
+  BACKEND_TLS_CA_NOT_FOUND: (ref: string) =>
+    `caCertificateRef ConfigMap ${ref} does not exist in the policy's namespace`,
+  BACKEND_TLS_CA_NO_KEY: (ref: string) =>
+    `caCertificateRef ConfigMap ${ref} has no key ca.crt; put the PEM CA bundle under data.ca.crt`,
+  BACKEND_TLS_CA_INVALID: (ref: string, why: string) =>
+    `caCertificateRef ConfigMap ${ref}: ca.crt is not a PEM certificate bundle (${why})`,
+  BACKEND_TLS_NO_VALID_CA: (policy: string, why: string) =>
+    `BackendTLSPolicy ${policy} has no valid CA certificate (${why}); requests to its Services get 500 until one is fixed`,
 });
 
 /** A problem line from a table entry: `problem('HTTPRoute a/b', 'RefNotPermitted', TranslateProblems.X(...))`. */

@@ -3,12 +3,16 @@
 // filled in; objects of other kinds are ignored.
 
 import {
+  type BackendTLSPolicy,
+  type ConfigMap,
   type Gateway,
   type GatewayClass,
   type GRPCRoute,
   type HTTPRoute,
   type Ingress,
   type IngressClass,
+  isBackendTLSPolicy,
+  isConfigMap,
   isGateway,
   isGatewayClass,
   isGRPCRoute,
@@ -32,11 +36,14 @@ export interface Snapshot {
   httpRoutes: HTTPRoute[];
   grpcRoutes: GRPCRoute[];
   referenceGrants: ReferenceGrant[];
+  backendTLSPolicies: BackendTLSPolicy[];
   ingresses: Ingress[];
   ingressClasses: IngressClass[];
   /** By `namespace/name`. */
   services: Map<string, Service>;
   secrets: Map<string, Secret>;
+  /** By `namespace/name`. */
+  configMaps: Map<string, ConfigMap>;
   /** By name. */
   namespaces: Map<string, Namespace>;
 }
@@ -74,10 +81,12 @@ export function createSnapshot(objects: Iterable<KubeObject>): Snapshot {
     httpRoutes: [],
     grpcRoutes: [],
     referenceGrants: [],
+    backendTLSPolicies: [],
     ingresses: [],
     ingressClasses: [],
     services: new Map(),
     secrets: new Map(),
+    configMaps: new Map(),
     namespaces: new Map(),
   };
   for (const object of objects) {
@@ -89,10 +98,12 @@ export function createSnapshot(objects: Iterable<KubeObject>): Snapshot {
     else if (isHTTPRoute(object)) snapshot.httpRoutes.push(object);
     else if (isGRPCRoute(object)) snapshot.grpcRoutes.push(object);
     else if (isReferenceGrant(object)) snapshot.referenceGrants.push(object);
+    else if (isBackendTLSPolicy(object)) snapshot.backendTLSPolicies.push(object);
     else if (isIngress(object)) snapshot.ingresses.push(object);
     else if (isIngressClass(object)) snapshot.ingressClasses.push(object);
     else if (isService(object)) snapshot.services.set(keyOf(object), object);
     else if (isSecret(object)) snapshot.secrets.set(keyOf(object), object);
+    else if (isConfigMap(object)) snapshot.configMaps.set(keyOf(object), object);
     else if (isNamespace(object)) snapshot.namespaces.set(object.metadata.name, object);
   }
   // Deterministic output whatever order the Store listed objects in.
@@ -101,6 +112,7 @@ export function createSnapshot(objects: Iterable<KubeObject>): Snapshot {
     snapshot.httpRoutes,
     snapshot.grpcRoutes,
     snapshot.ingresses,
+    snapshot.backendTLSPolicies,
   ]) {
     (list as KubeObject[]).sort(compareAge);
   }

@@ -5,8 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { backendTlsOf } from './backend-tls.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import {
+  type BackendTlsCase,
   type CaseFile,
   conditionSummary,
   headerOf,
@@ -71,6 +73,32 @@ function checkRouting(config: GatewayConfig, c: RoutingCase): void {
   if (c.timeouts !== undefined) expect(out.timeouts, 'timeouts').toEqual(c.timeouts);
 }
 
+function checkBackendTls(config: GatewayConfig, key: string, want: BackendTlsCase): void {
+  const colon = key.lastIndexOf(':');
+  const [namespace, name] = key.slice(0, colon).split('/');
+  const setting = backendTlsOf(config.backendTls, namespace!, name!, Number(key.slice(colon + 1)));
+  if (want === 'none') {
+    expect(setting, 'no backend TLS').toBeUndefined();
+    return;
+  }
+  expect(setting, 'a backend TLS setting').toBeDefined();
+  if (want.refused !== undefined) {
+    expect(setting && 'refused' in setting ? setting.refused : undefined, 'refused').toContain(
+      want.refused,
+    );
+    return;
+  }
+  const tls = setting && 'tls' in setting ? setting.tls : undefined;
+  expect(tls, 'TLS, not refused').toBeDefined();
+  if (want.serverName !== undefined) expect(tls!.serverName, 'serverName').toBe(want.serverName);
+  if (want.ca !== undefined)
+    expect(tls!.ca === undefined ? 'system' : tls!.ca.length, 'CAs').toBe(want.ca);
+  expect(
+    tls!.subjectAltNames.map((s) => `${s.type}:${s.value}`),
+    'subjectAltNames',
+  ).toEqual(want.subjectAltNames ?? []);
+}
+
 function checkConditions(
   actual: readonly { type: string; status: string; reason: string; message: string }[],
   expected: StatusCase,
@@ -123,6 +151,26 @@ function checkStatus(config: GatewayConfig, s: StatusCase): void {
     checkConditions(listener!.conditions, s);
     return;
   }
+  if (s.policy !== undefined) {
+    const [, ref] = s.policy.split(' ');
+    const [namespace, name] = ref!.split('/');
+    const policy = config.status.backendTLSPolicies.find(
+      (p) => p.namespace === namespace && p.name === name,
+    );
+    expect(policy, `status of ${s.policy}`).toBeDefined();
+    expect(
+      policy!.ancestors.map((a) => `${a.ancestorRef.namespace}/${a.ancestorRef.name}`),
+      'ancestors',
+    ).toEqual(s.ancestors ?? []);
+    // A policy no Gateway routes to has no status to write; its conditions are still computed.
+    const state = config.backendTls.policies.find(
+      (p) => p.namespace === namespace && p.name === name,
+    );
+    checkConditions(state!.conditions, s);
+    for (const ancestor of policy!.ancestors)
+      expect(ancestor.conditions, 'ancestor conditions').toEqual(state!.conditions);
+    return;
+  }
   if (s.ingress !== undefined) {
     const [namespace, name] = s.ingress.split('/');
     const ingress = config.status.ingresses.find(
@@ -159,9 +207,13 @@ for (const fileName of files) {
     (file.cases ?? []).forEach((c, i) => {
       it(caseName(c, i), () => checkRouting(config, c));
     });
+    for (const [key, want] of Object.entries(file.backendTls ?? {})) {
+      it(`backend TLS of ${key}`, () => checkBackendTls(config, key, want));
+    }
     (file.status ?? []).forEach((s, i) => {
       const subject =
         s.route ??
+        s.policy ??
         (s.gateway === undefined
           ? `Ingress ${s.ingress}`
           : `Gateway ${s.gateway}${s.listener === undefined ? '' : ` listener ${s.listener}`}`);

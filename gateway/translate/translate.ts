@@ -16,6 +16,7 @@ import type { KubeObject, ParentReference } from '../../src/model.ts';
 import { createRouteTable } from '../router/table.ts';
 import type { ListenerRoutesSpec, RouteSpec, RouteTableSpec } from '../router.ts';
 import { type Attachment, attachRoute, type ParentResult, rejectKindConflicts } from './attach.ts';
+import { type BackendTls, resolveBackendTls } from './backend-tls.ts';
 import type { RefFailure } from './backends.ts';
 import { ConditionType, condition, Reason } from './conditions.ts';
 import {
@@ -308,6 +309,8 @@ export function translate(input: TranslateInput): GatewayConfig {
   for (const status of ingress.statuses) problems.push(...status.problems);
 
   const ports = buildPorts(servedStates, accepted, ingress.listeners, problems);
+  const backendTls = resolveBackendTls(snapshot);
+  problems.push(...backendTls.problems);
   const status: StatusReport = {
     gatewayClasses: classes.map((c) => ({
       name: c.metadata.name,
@@ -324,8 +327,61 @@ export function translate(input: TranslateInput): GatewayConfig {
     gateways: gatewayStatuses,
     routes: routeStatuses,
     ingresses: ingress.statuses,
+    backendTLSPolicies: policyStatuses(backendTls, accepted, byGateway, options.controllerName),
   };
-  return { ports, status, problems };
+  return { ports, backendTls, status, problems };
+}
+
+/**
+ * A policy's ancestors are the Gateways of Pier's whose accepted routes send
+ * to (or mirror to) a Service it targets; each gets the policy's conditions.
+ */
+function policyStatuses(
+  backendTls: BackendTls,
+  accepted: readonly Attachment[],
+  byGateway: ReadonlyMap<string, ListenerState[]>,
+  controllerName: string,
+) {
+  const gatewaysByService = new Map<string, Set<string>>();
+  const add = (service: string, gateway: string) => {
+    let set = gatewaysByService.get(service);
+    if (set === undefined) {
+      set = new Set();
+      gatewaysByService.set(service, set);
+    }
+    set.add(gateway);
+  };
+  for (const a of accepted) {
+    for (const rule of a.route.rules) {
+      for (const b of rule.backends)
+        if (b.resolved) add(`${b.namespace}/${b.name}`, a.listener.gatewayKey);
+      for (const m of rule.filters.requestMirror ?? [])
+        add(`${m.backend.namespace}/${m.backend.name}`, a.listener.gatewayKey);
+    }
+  }
+  return backendTls.policies.map((policy) => {
+    const gateways = new Set(policy.services.flatMap((s) => [...(gatewaysByService.get(s) ?? [])]));
+    return {
+      namespace: policy.namespace,
+      name: policy.name,
+      ancestors: [...gateways]
+        .filter((g) => byGateway.has(g))
+        .sort()
+        .map((g) => {
+          const slash = g.indexOf('/');
+          return {
+            ancestorRef: {
+              group: 'gateway.networking.k8s.io',
+              kind: 'Gateway',
+              namespace: g.slice(0, slash),
+              name: g.slice(slash + 1),
+            },
+            controllerName,
+            conditions: policy.conditions,
+          };
+        }),
+    };
+  });
 }
 
 function problemCode(c: Condition, route: CompiledRoute, parent: ParentResult): string {

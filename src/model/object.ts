@@ -85,6 +85,7 @@ export const Kinds = {
   Service: 'Service',
   Node: 'Node',
   Secret: 'Secret',
+  ConfigMap: 'ConfigMap',
   Namespace: 'Namespace',
   Pod: 'Pod',
   EndpointSlice: 'discovery.k8s.io/EndpointSlice',
@@ -98,6 +99,7 @@ export const Kinds = {
   TCPRoute: 'gateway.networking.k8s.io/TCPRoute',
   UDPRoute: 'gateway.networking.k8s.io/UDPRoute',
   TLSRoute: 'gateway.networking.k8s.io/TLSRoute',
+  BackendTLSPolicy: 'gateway.networking.k8s.io/BackendTLSPolicy',
   /** Pier's own: a node's pod-subnet lease (agent IPAM). */
   SubnetLease: 'pier.dev/SubnetLease',
   /** Pier's own: who holds a role among processes sharing a Store (leader election). */

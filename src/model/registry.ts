@@ -3,12 +3,14 @@
 // To teach Pier a kind, add a row here and its schema beside the others.
 
 import type { z } from 'zod';
+import { configMapSchema } from './core/config-map.ts';
 import { endpointSliceSchema } from './core/endpoint-slice.ts';
 import { namespaceSchema } from './core/namespace.ts';
 import { nodeSchema } from './core/node.ts';
 import { podSchema } from './core/pod.ts';
 import { secretSchema } from './core/secret.ts';
 import { serviceSchema } from './core/service.ts';
+import { backendTLSPolicySchema } from './gateway-api/backend-tls-policy.ts';
 import { gatewaySchema } from './gateway-api/gateway.ts';
 import { gatewayClassSchema } from './gateway-api/gateway-class.ts';
 import { grpcRouteSchema } from './gateway-api/grpc-route.ts';
@@ -53,6 +55,7 @@ export const KIND_TABLE: readonly KindInfo[] = [
   kindInfo(Kinds.Pod, ['v1'], true, podSchema),
   kindInfo(Kinds.Namespace, ['v1'], false, namespaceSchema),
   kindInfo(Kinds.Secret, ['v1'], true, secretSchema),
+  kindInfo(Kinds.ConfigMap, ['v1'], true, configMapSchema),
   kindInfo(Kinds.GatewayClass, [`${GW}/v1`, `${GW}/v1beta1`], false, gatewayClassSchema),
   kindInfo(Kinds.Gateway, [`${GW}/v1`, `${GW}/v1beta1`], true, gatewaySchema),
   kindInfo(Kinds.HTTPRoute, [`${GW}/v1`, `${GW}/v1beta1`], true, httpRouteSchema),
@@ -66,6 +69,7 @@ export const KIND_TABLE: readonly KindInfo[] = [
   kindInfo(Kinds.TCPRoute, [`${GW}/v1alpha2`, `${GW}/v1`], true, tcpRouteSchema),
   kindInfo(Kinds.UDPRoute, [`${GW}/v1alpha2`, `${GW}/v1`], true, udpRouteSchema),
   kindInfo(Kinds.TLSRoute, [`${GW}/v1alpha2`, `${GW}/v1alpha3`, `${GW}/v1`], true, tlsRouteSchema),
+  kindInfo(Kinds.BackendTLSPolicy, [`${GW}/v1`, `${GW}/v1alpha3`], true, backendTLSPolicySchema),
   kindInfo(Kinds.Ingress, ['networking.k8s.io/v1'], true, ingressSchema),
   kindInfo(Kinds.IngressClass, ['networking.k8s.io/v1'], false, ingressClassSchema),
   kindInfo(Kinds.Lease, [LEASE_API_VERSION], false, leaseSchema),

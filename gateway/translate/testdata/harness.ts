@@ -19,6 +19,9 @@
 //     - route: HTTPRoute ns/name      parent: gw-name (optional)   conditions: {...}
 //     - gateway: ns/name  listener: name (optional)  attachedRoutes: n   conditions: {...}
 //     - ingress: ns/name  served: true  problems: [reason, ...]
+//     - policy: BackendTLSPolicy ns/name  ancestors: [ns/gw, ...]  conditions: {...}
+//   backendTls:             what each Service port gets (BackendTLSPolicy)
+//     ns/svc:port: none | {serverName, ca: n | system, subjectAltNames: [Type:value]} | {refused: text}
 
 import { parse } from 'yaml';
 import { loadManifestText } from '../../../src/sources/manifests/load.ts';
@@ -73,7 +76,21 @@ export interface StatusCase {
   conditions?: Record<string, string>;
   /** Substrings the conditions' messages must contain, by condition type. */
   messages?: Record<string, string>;
+  /** `BackendTLSPolicy ns/name`. */
+  policy?: string;
+  /** The policy's ancestor Gateways (`ns/name`); its conditions are checked on each. */
+  ancestors?: string[];
 }
+
+/** A Service port's expected backend TLS (see the header). */
+export type BackendTlsCase =
+  | 'none'
+  | {
+      serverName?: string;
+      ca?: number | 'system';
+      subjectAltNames?: string[];
+      refused?: string;
+    };
 
 export interface CaseFile {
   description: string;
@@ -83,6 +100,8 @@ export interface CaseFile {
   manifests: string;
   cases?: RoutingCase[];
   status?: StatusCase[];
+  /** By `ns/svc:port`. */
+  backendTls?: Record<string, BackendTlsCase>;
 }
 
 export function loadCaseFile(

@@ -11,10 +11,11 @@ import { kubeObject } from '../meta.ts';
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const MAX_SIZE = 1024 * 1024;
 
-function checkKeys(map: Record<string, string>, ctx: z.RefinementCtx): void {
+/** Secret and ConfigMap data keys: alphanumerics, '-', '_' or '.', at most 253 characters. */
+export function checkDataKeys(map: Record<string, string>, ctx: z.RefinementCtx): void {
   for (const key of Object.keys(map)) {
     if (key.length > 253 || !SECRET_KEY.test(key)) {
       ctx.addIssue({
@@ -28,7 +29,7 @@ function checkKeys(map: Record<string, string>, ctx: z.RefinementCtx): void {
 }
 
 const dataMap = z.record(z.string(), z.string()).superRefine((map, ctx) => {
-  checkKeys(map, ctx);
+  checkDataKeys(map, ctx);
   for (const [key, value] of Object.entries(map)) {
     if (!BASE64.test(value.replace(/\s+/g, ''))) {
       ctx.addIssue({
@@ -40,7 +41,7 @@ const dataMap = z.record(z.string(), z.string()).superRefine((map, ctx) => {
   }
 });
 
-const stringDataMap = z.record(z.string(), z.string()).superRefine(checkKeys);
+const stringDataMap = z.record(z.string(), z.string()).superRefine(checkDataKeys);
 
 export const secretSchema = kubeObject('Secret', 'dns1123-subdomain', {
   type: z.string().default('Opaque'),

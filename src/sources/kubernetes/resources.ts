@@ -49,6 +49,7 @@ export const API_RESOURCES: readonly ApiResource[] = [
   resource(Kinds.EndpointSlice, ['v1'], 'endpointslices', true),
   resource(Kinds.Pod, ['v1'], 'pods', true),
   resource(Kinds.Secret, ['v1'], 'secrets', true, `type=${TLS_SECRET_TYPE}`),
+  resource(Kinds.ConfigMap, ['v1'], 'configmaps', true),
   resource(Kinds.GatewayClass, ['v1', 'v1beta1'], 'gatewayclasses', false),
   resource(Kinds.Gateway, ['v1', 'v1beta1'], 'gateways', true),
   resource(Kinds.HTTPRoute, ['v1', 'v1beta1'], 'httproutes', true),
@@ -57,6 +58,7 @@ export const API_RESOURCES: readonly ApiResource[] = [
   resource(Kinds.TCPRoute, ['v1', 'v1alpha2'], 'tcproutes', true),
   resource(Kinds.UDPRoute, ['v1', 'v1alpha2'], 'udproutes', true),
   resource(Kinds.TLSRoute, ['v1', 'v1alpha3', 'v1alpha2'], 'tlsroutes', true),
+  resource(Kinds.BackendTLSPolicy, ['v1', 'v1alpha3'], 'backendtlspolicies', true),
   resource(Kinds.IngressClass, ['v1'], 'ingressclasses', false),
   resource(Kinds.Ingress, ['v1'], 'ingresses', true),
 ];
