@@ -186,3 +186,56 @@ describe('the upstream registry', () => {
     }
   });
 });
+
+describe('the upstream registry and BackendTLSPolicy', () => {
+  const tlsOf = (key: string) => ({
+    tls: { serverName: 'web.ns.svc', ca: ['PEM'], subjectAltNames: [], key },
+  });
+  const lookupWithTls = (setting: ReturnType<typeof tlsOf> | { refused: string } | undefined) => ({
+    ...lookupOf([service('web')], [slice('web', 8080, '10.0.0.1')]),
+    backendTls: (namespace: string, name: string, port: number) =>
+      namespace === 'ns' && name === 'web' && port === 80 ? setting : undefined,
+  });
+
+  it('gives the Service port TLS pools, and new pools when the settings change (the old ones drain)', async () => {
+    const made: { origin: string; tls: string | undefined }[] = [];
+    const closed: string[] = [];
+    const registry = createUpstreamRegistry({
+      useClusterIP: false,
+      upstream: {
+        createDispatcher: (origin, _protocol, tls) => {
+          made.push({ origin, tls: tls?.key });
+          return fakeDispatcher(closed, origin) as never;
+        },
+      },
+    });
+    const want = [{ backend: web, persistent: false }];
+    const first = registry.sync(want, lookupWithTls(tlsOf('k1'))).get('ns/web:80')!;
+    expect(first.refused).toBeUndefined();
+    expect(first.endpoints).toBe(1);
+    registry.sync(want, lookupWithTls(tlsOf('k1')));
+    expect(registry.get(web, false)!.upstream, 'same settings: same pools').toBe(first.upstream);
+    registry.sync(want, lookupWithTls(tlsOf('k2')));
+    expect(registry.get(web, false)!.upstream, 'new settings: new pools').not.toBe(first.upstream);
+    registry.sync(want, lookupWithTls(undefined));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(made.map((m) => m.tls)).toEqual(['k1', 'k2', undefined]);
+    expect(closed.length).toBe(2);
+    await registry.close();
+  });
+
+  it('a refused port (no valid CA) gets no endpoint and says why', async () => {
+    const registry = createUpstreamRegistry({
+      useClusterIP: false,
+      upstream: { createDispatcher: (origin) => fakeDispatcher([], origin) as never },
+    });
+    const entry = registry
+      .sync([{ backend: web, persistent: false }], lookupWithTls({ refused: 'no valid CA' }))
+      .get('ns/web:80')!;
+    expect(entry.refused).toBe('no valid CA');
+    expect(entry.problem).toBe('no valid CA');
+    expect(entry.endpoints).toBe(0);
+    expect(entry.upstream.available()).toEqual([]);
+    await registry.close();
+  });
+});

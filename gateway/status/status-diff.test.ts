@@ -9,6 +9,7 @@ import {
   gatewayClassPatch,
   gatewayPatch,
   ingressPatch,
+  policyPatch,
   routePatch,
   type StatusBody,
   stampConditions,
@@ -295,6 +296,68 @@ describe('gatewayPatch: conditions, listeners, addresses', () => {
   ];
   it.each(cases)('$name', ({ status, spec, want, patch }) => {
     expect(gatewayPatch(gateway(status, spec), want, NOW)).toEqual(patch);
+  });
+});
+
+describe('policyPatch: BackendTLSPolicy status.ancestors', () => {
+  const policy = (status: unknown) =>
+    ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'BackendTLSPolicy',
+      metadata: { namespace: 'shop', name: 'web-tls', generation: 2 },
+      spec: {},
+      ...(status === undefined ? {} : { status }),
+    }) as unknown as KubeObject;
+  const gw = {
+    group: 'gateway.networking.k8s.io',
+    kind: 'Gateway',
+    namespace: 'infra',
+    name: 'edge',
+  };
+  const theirs = {
+    ancestorRef: { name: 'mesh', kind: 'Gateway', group: 'gateway.networking.k8s.io' },
+    controllerName: OTHER,
+    conditions: [w('Accepted=True/Accepted@2')],
+  };
+  const want = [
+    {
+      ancestorRef: gw,
+      controllerName: OURS,
+      conditions: [c('Accepted=True/Accepted@2'), c('ResolvedRefs=True/ResolvedRefs@2')],
+    },
+  ];
+  const written = (time = T0) => ({
+    ancestorRef: gw,
+    controllerName: OURS,
+    conditions: [w('Accepted=True/Accepted@2', time), w('ResolvedRefs=True/ResolvedRefs@2', time)],
+  });
+  it.each([
+    {
+      name: 'no status yet: our ancestor, now',
+      status: undefined,
+      desired: want,
+      patch: { ancestors: [written(NOW_TEXT)] },
+    },
+    {
+      name: 'already written: nothing',
+      status: { ancestors: [written()] },
+      desired: want,
+      patch: undefined,
+    },
+    {
+      name: "another controller's ancestor stays, first, as it was",
+      status: { ancestors: [theirs] },
+      desired: want,
+      patch: { ancestors: [theirs, written(NOW_TEXT)] },
+    },
+    {
+      name: 'no Gateway of ours routes to its Services any more: our entry goes, theirs stays',
+      status: { ancestors: [theirs, written()] },
+      desired: [],
+      patch: { ancestors: [theirs] },
+    },
+  ])('$name', ({ status, desired, patch }) => {
+    expect(policyPatch(policy(status), desired, OURS, NOW)).toEqual(patch);
   });
 });
 

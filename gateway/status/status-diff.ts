@@ -22,15 +22,18 @@
 //   are replaced by the desired ones (a parent that no longer references us
 //   loses its entry). A merge patch replaces a list whole, so the patch
 //   carries the others' entries too.
+// - BackendTLSPolicy status.ancestors: the same, with ancestorRef (the
+//   Gateways of ours that route to a Service the policy targets).
 
 import { isIP } from '../../src/model/fields.ts';
 import { isPlainObject } from '../../src/model/validate.ts';
-import type { KubeObject } from '../../src/model.ts';
+import type { KubeObject, ParentReference } from '../../src/model.ts';
 import { stableStringify } from '../../src/stable-json.ts';
 import type {
   Condition,
   GatewayClassStatus,
   GatewayStatus,
+  PolicyAncestorStatus,
   RouteParentStatus,
 } from '../translate/gateway-config.ts';
 
@@ -158,32 +161,56 @@ function parentKey(ref: unknown, routeNamespace: string): string {
 }
 
 /**
- * A route's status.parents: the other controllers' entries as they are,
- * then ours as desired (`desired` holds only ours; empty when the route no
- * longer references any of our Gateways).
+ * A list of per-controller entries (a route's status.parents, a policy's
+ * status.ancestors): the other controllers' entries as they are, then ours
+ * as desired (`desired` holds only ours; empty when none applies any more).
  */
+function controllerEntriesPatch(
+  object: KubeObject,
+  field: 'parents' | 'ancestors',
+  refField: 'parentRef' | 'ancestorRef',
+  desired: readonly { ref: ParentReference; conditions: readonly Condition[] }[],
+  controllerName: string,
+  now: Date,
+): StatusBody | undefined {
+  const current = asList(statusOf(object)[field]);
+  const ours = (p: unknown) => isPlainObject(p) && p.controllerName === controllerName;
+  const others = current.filter((p) => !ours(p));
+  const oursNow = current.filter(ours) as Record<string, unknown>[];
+  const namespace = object.metadata.namespace ?? 'default';
+  const oursNext = desired.map((d) => {
+    const key = parentKey(d.ref, namespace);
+    const before = oursNow.find((p) => parentKey(p[refField], namespace) === key);
+    return {
+      [refField]: d.ref,
+      controllerName,
+      conditions: stampConditions(d.conditions, before?.conditions, now),
+    };
+  });
+  if (sameJson(oursNext, oursNow)) return undefined;
+  return { [field]: [...others, ...oursNext] };
+}
+
+/** A route's status.parents (see controllerEntriesPatch). */
 export function routePatch(
   object: KubeObject,
   desired: readonly RouteParentStatus[],
   controllerName: string,
   now: Date,
 ): StatusBody | undefined {
-  const current = asList(statusOf(object).parents);
-  const ours = (p: unknown) => isPlainObject(p) && p.controllerName === controllerName;
-  const others = current.filter((p) => !ours(p));
-  const oursNow = current.filter(ours) as Record<string, unknown>[];
-  const namespace = object.metadata.namespace ?? 'default';
-  const oursNext = desired.map((d) => {
-    const key = parentKey(d.parentRef, namespace);
-    const before = oursNow.find((p) => parentKey(p.parentRef, namespace) === key);
-    return {
-      parentRef: d.parentRef,
-      controllerName,
-      conditions: stampConditions(d.conditions, before?.conditions, now),
-    };
-  });
-  if (sameJson(oursNext, oursNow)) return undefined;
-  return { parents: [...others, ...oursNext] };
+  const entries = desired.map((d) => ({ ref: d.parentRef, conditions: d.conditions }));
+  return controllerEntriesPatch(object, 'parents', 'parentRef', entries, controllerName, now);
+}
+
+/** A policy's status.ancestors (BackendTLSPolicy: the Gateways routing to its Services). */
+export function policyPatch(
+  object: KubeObject,
+  desired: readonly PolicyAncestorStatus[],
+  controllerName: string,
+  now: Date,
+): StatusBody | undefined {
+  const entries = desired.map((d) => ({ ref: d.ancestorRef, conditions: d.conditions }));
+  return controllerEntriesPatch(object, 'ancestors', 'ancestorRef', entries, controllerName, now);
 }
 
 /** Ingress: status.loadBalancer naming `address` (an IP address or a DNS name). */

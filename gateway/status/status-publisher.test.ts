@@ -83,6 +83,25 @@ status:
     - parentRef: { name: other-edge }
       controllerName: example.com/other
       conditions: [{ type: Accepted, status: "True", reason: Accepted, message: ok, lastTransitionTime: "2026-01-01T00:00:00Z" }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: { name: web-tls, namespace: shop, generation: 3 }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: web }]
+  validation: { wellKnownCACertificates: System, hostname: web.shop.svc }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: unrouted, namespace: shop }
+spec: { ports: [{ port: 443 }] }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: { name: idle-tls, namespace: shop, generation: 1 }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: unrouted }]
+  validation: { wellKnownCACertificates: System, hostname: unrouted.shop.svc }
 `;
 
 function load(text: string): KubeObject[] {
@@ -115,8 +134,9 @@ describe('gateway status publisher', () => {
   const patches = publisher.plan(viewOf(objects), NOW);
   const byName = new Map(patches.map((p) => [describeRef(p.ref), p.patch.status]));
 
-  it('patches our class, our Gateway and the routes that reference it or carry our entries', () => {
+  it('patches our class, our Gateway, the routes that reference it or carry our entries, and the policies on Services it routes to', () => {
     expect([...byName.keys()].sort()).toEqual([
+      'gateway.networking.k8s.io/BackendTLSPolicy shop/web-tls',
       'gateway.networking.k8s.io/Gateway shop/edge',
       'gateway.networking.k8s.io/GatewayClass pier',
       'gateway.networking.k8s.io/HTTPRoute shop/broken',
@@ -166,6 +186,30 @@ describe('gateway status publisher', () => {
               type: 'ResolvedRefs',
               status: 'True',
               observedGeneration: 4,
+            }),
+          ],
+        },
+      ],
+    });
+  });
+
+  it('a BackendTLSPolicy gets our Gateway as its ancestor, with its conditions', () => {
+    expect(byName.get('gateway.networking.k8s.io/BackendTLSPolicy shop/web-tls')).toEqual({
+      ancestors: [
+        {
+          ancestorRef: {
+            group: 'gateway.networking.k8s.io',
+            kind: 'Gateway',
+            namespace: 'shop',
+            name: 'edge',
+          },
+          controllerName: 'pier.dev/gateway',
+          conditions: [
+            expect.objectContaining({ type: 'Accepted', status: 'True', observedGeneration: 3 }),
+            expect.objectContaining({
+              type: 'ResolvedRefs',
+              status: 'True',
+              observedGeneration: 3,
             }),
           ],
         },

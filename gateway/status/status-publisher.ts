@@ -9,7 +9,8 @@
 // the leader need not be a gateway. Which objects get a patch:
 // GatewayClasses with our controllerName, their Gateways, and every
 // HTTPRoute/GRPCRoute that references one of them or still carries an
-// entry of ours in status.parents (which is then removed), and, when an
+// entry of ours in status.parents (which is then removed), every
+// BackendTLSPolicy likewise (status.ancestors), and, when an
 // address to publish is configured, the Ingresses Pier serves.
 
 import { describeRef, type KindKey, Kinds, type ObjectRef } from '../../src/model/object.ts';
@@ -22,7 +23,13 @@ import type {
 import { CONFIG_KINDS } from '../assembly/kinds.ts';
 import type { RouteParentStatus, TranslateOptions } from '../translate/gateway-config.ts';
 import { translate } from '../translate/translate.ts';
-import { gatewayClassPatch, gatewayPatch, ingressPatch, routePatch } from './status-diff.ts';
+import {
+  gatewayClassPatch,
+  gatewayPatch,
+  ingressPatch,
+  policyPatch,
+  routePatch,
+} from './status-diff.ts';
 
 export interface GatewayStatusPublisherOptions {
   /** As the gateway's: GatewayClasses with this spec.controllerName are ours. */
@@ -98,6 +105,18 @@ export function createGatewayStatusPublisher(
           const desired = desiredParents.get(describeRef(ref)) ?? [];
           add(ref, routePatch(object, desired, controllerName, now));
         }
+      }
+
+      const desiredAncestors = new Map(
+        status.backendTLSPolicies.map((p) => [`${p.namespace}/${p.name}`, p.ancestors]),
+      );
+      for (const object of view.list(Kinds.BackendTLSPolicy)) {
+        const namespace = object.metadata.namespace ?? 'default';
+        const desired = desiredAncestors.get(`${namespace}/${object.metadata.name}`) ?? [];
+        add(
+          { kind: Kinds.BackendTLSPolicy, namespace, name: object.metadata.name },
+          policyPatch(object, desired, controllerName, now),
+        );
       }
 
       const address = options.ingressStatusAddress ?? '';

@@ -216,6 +216,16 @@ export const FAKE_RESOURCES: readonly FakeResource[] = [
     crd: true,
     fields: [],
   },
+  {
+    // v1.2's experimental channel serves it as v1alpha3 only (v1 came with v1.4).
+    group: GW,
+    versions: ['v1alpha3'],
+    plural: 'backendtlspolicies',
+    kind: 'BackendTLSPolicy',
+    namespaced: true,
+    crd: true,
+    fields: [],
+  },
 ];
 
 export type JsonObject = Record<string, unknown>;
