@@ -1,11 +1,15 @@
 // The suite every UpstreamDispatcher passes (dispatcher.ts states the
 // contract): Pier's HTTP/1.1 pool and undici's Pool, against real backends
 // on 127.0.0.1 (node:http, and raw sockets where a backend must misbehave).
+// With `tls` server options the same cases run over TLS (node:https and
+// tls.createServer backends, `https:` origins): the contract holds there too.
 
 import http from 'node:http';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   INVALID_REQUEST_CODES,
@@ -92,14 +96,17 @@ interface Seen {
   remotePort: number;
 }
 
-/** A node:http backend whose handler each test sets; it records requests. */
-async function httpBackend() {
+/** Key and certificate for TLS backends; undefined: plain TCP. */
+export type BackendTls = tls.SecureContextOptions | undefined;
+
+/** A node:http (or node:https) backend whose handler each test sets; it records requests. */
+async function httpBackend(secure: BackendTls) {
   const seen: Seen[] = [];
   let handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void = (
     _req,
     res,
   ) => res.end('ok');
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -113,11 +120,15 @@ async function httpBackend() {
       });
       handler(req, res, body);
     });
-  });
+  };
+  const server =
+    secure === undefined
+      ? http.createServer(onRequest)
+      : https.createServer(secure as https.ServerOptions, onRequest);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${secure === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     seen,
     server,
     handle(h: typeof handler) {
@@ -131,10 +142,13 @@ async function httpBackend() {
   };
 }
 
-/** A raw TCP backend: each connection gets `respond(requestBytes, socket)`. */
-async function rawBackend(respond: (socket: net.Socket, request: string) => void) {
+/** A raw TCP (or TLS) backend: each connection gets `respond(requestBytes, socket)`. */
+async function rawBackend(
+  secure: BackendTls,
+  respond: (socket: net.Socket, request: string) => void,
+) {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const onConnection = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     let request = '';
@@ -147,10 +161,12 @@ async function rawBackend(respond: (socket: net.Socket, request: string) => void
       }
     });
     socket.on('error', () => {});
-  });
+  };
+  const server =
+    secure === undefined ? net.createServer(onConnection) : tls.createServer(secure, onConnection);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin: `${secure === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -162,14 +178,16 @@ async function rawBackend(respond: (socket: net.Socket, request: string) => void
 export function describeDispatcher(
   name: string,
   make: (origin: string, options?: { connections?: number }) => UpstreamDispatcher,
+  secure: BackendTls = undefined,
 ): void {
+  const scheme = secure === undefined ? 'http' : 'https';
   describe(`UpstreamDispatcher: ${name}`, () => {
     const cleanups: (() => Promise<unknown>)[] = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     });
     async function setup() {
-      const backend = await httpBackend();
+      const backend = await httpBackend(secure);
       const dispatcher = make(backend.origin);
       cleanups.push(backend.close, () => dispatcher.destroy());
       return { backend, dispatcher };
@@ -259,7 +277,7 @@ export function describeDispatcher(
       await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
       const port = (probe.address() as AddressInfo).port;
       await new Promise<void>((resolve) => probe.close(() => resolve()));
-      const dispatcher = make(`http://127.0.0.1:${port}`);
+      const dispatcher = make(`${scheme}://127.0.0.1:${port}`);
       cleanups.push(() => dispatcher.destroy());
       const outcome = await run(dispatcher, {});
       expect(outcome).toMatchObject({ started: false, ending: 'error', endings: 1 });
@@ -267,7 +285,7 @@ export function describeDispatcher(
     });
 
     it('fails a response cut off mid-body after it started', async () => {
-      const backend = await rawBackend((socket) => {
+      const backend = await rawBackend(secure, (socket) => {
         socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part');
         setTimeout(() => socket.destroy(), 10);
       });
@@ -325,7 +343,7 @@ export function describeDispatcher(
     });
 
     it('hands over the socket on a 101 for an upgrade request', async () => {
-      const backend = await rawBackend((socket, request) => {
+      const backend = await rawBackend(secure, (socket, request) => {
         expect(request).toMatch(/\r\nupgrade: websocket\r\n/i);
         socket.write(
           'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\nfirst',
@@ -356,7 +374,7 @@ export function describeDispatcher(
     });
 
     it('queues beyond its connection limit, and close() waits for requests in flight', async () => {
-      const backend = await httpBackend();
+      const backend = await httpBackend(secure);
       const dispatcher = make(backend.origin, { connections: 1 });
       cleanups.push(backend.close, () => dispatcher.destroy());
       backend.handle((req, res) => setTimeout(() => res.end(req.url), 30));
