@@ -57,7 +57,7 @@ export const gatewayErrorTable = {
     body: 'upstream connect error',
     grpcStatus: GRPC_UNAVAILABLE,
     message: (endpoint: string, cause: string) =>
-      `cannot connect to endpoint ${endpoint} (${cause}): check that the pod listens on the target port and that network policy admits the gateway`,
+      `cannot connect to endpoint ${endpoint} (${cause}): check that the pod listens on the target port and that network policy admits the gateway; for TLS (BackendTLSPolicy), that the policy's CA and hostname fit the pod's certificate`,
   },
   UPSTREAM_RESET: {
     status: 502,

@@ -56,7 +56,7 @@ describeWithTools('BackendTLSPolicy through the gateway', [curlMissing, opensslM
   let backend: Server;
   let live: LiveGateway;
   let port: number;
-  const seen: { sni: string | false; alpn: string | false; path: string }[] = [];
+  const seen: { sni: string | false | null; alpn: string | false | null; path: string }[] = [];
 
   beforeAll(async () => {
     ca = createCertificateAuthority();

@@ -8,6 +8,8 @@ const cases: [code: string | undefined, connected: boolean, kind: string, key: s
   ['EHOSTUNREACH', false, 'connect', 'UPSTREAM_CONNECT'],
   ['UND_ERR_CONNECT_TIMEOUT', false, 'connect', 'UPSTREAM_CONNECT'],
   ['ENOTFOUND', false, 'connect', 'UPSTREAM_CONNECT'],
+  // A failed TLS handshake (BackendTLSPolicy) is a connect failure, however the pool reported it.
+  ['PIER_UPSTREAM_TLS', true, 'connect', 'UPSTREAM_CONNECT'],
   // A connect-class code wins even when undici already reported a start.
   ['ECONNREFUSED', true, 'connect', 'UPSTREAM_CONNECT'],
   ['UND_ERR_HEADERS_TIMEOUT', true, 'timeout', 'UPSTREAM_TIMEOUT'],

@@ -16,6 +16,8 @@ const CONNECT_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
   'PIER_UPSTREAM_CONNECT_TIMEOUT',
+  // The TLS handshake to the endpoint failed (BackendTLSPolicy): the request never left.
+  'PIER_UPSTREAM_TLS',
 ]);
 
 const TIMEOUT_CODES = new Set([
