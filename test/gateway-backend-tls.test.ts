@@ -14,6 +14,7 @@ import {
   curl,
   curlMissing,
   describeWithTools,
+  edgeGatewayYaml,
   endpointSliceYaml,
   freePort,
   type LiveGateway,
@@ -70,17 +71,7 @@ describeWithTools('BackendTLSPolicy through the gateway', [curlMissing, opensslM
     await new Promise<void>((resolve) => backend.listen(0, LOOPBACK, () => resolve()));
     const backendPort = (backend.address() as { port: number }).port;
     port = await freePort();
-    live = await startGateway(`apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: pier }
-spec: { controllerName: pier.dev/gateway }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: edge, namespace: shop }
-spec:
-  gatewayClassName: pier
-  listeners: [{ name: http, protocol: HTTP, port: ${port} }]
+    live = await startGateway(`${edgeGatewayYaml('shop', port)}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

@@ -302,6 +302,21 @@ export function objectsOf(yaml: string): KubeObject[] {
   return loaded.objects;
 }
 
+/** Pier's GatewayClass `pier` and a Gateway `edge` in `namespace` with one HTTP listener `http` on `port`. */
+export function edgeGatewayYaml(namespace: string, port: number): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: pier }
+spec: { controllerName: pier.dev/gateway }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: ${namespace} }
+spec:
+  gatewayClassName: pier
+  listeners: [{ name: http, protocol: HTTP, port: ${port} }]`;
+}
+
 /** A Service `name` in `namespace` with port 80 -> the endpoints (127.0.0.1:<port> each). */
 export function serviceYaml(
   namespace: string,

@@ -12,6 +12,7 @@ import { createListener, type Listener } from '../gateway/listener.ts';
 import {
   type Backend,
   type Echo,
+  edgeGatewayYaml,
   freePort,
   type LiveGateway,
   LOOPBACK,
@@ -31,17 +32,7 @@ beforeAll(async () => {
   backend = await startEchoBackend('be');
   port = await freePort();
   live = await startGateway(
-    `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: pier }
-spec: { controllerName: pier.dev/gateway }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: edge, namespace: default }
-spec:
-  gatewayClassName: pier
-  listeners: [{ name: http, protocol: HTTP, port: ${port} }]
+    `${edgeGatewayYaml('default', port)}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../src/store/create-store.ts';
 import {
   type Backend,
+  edgeGatewayYaml,
   freePort,
   LOOPBACK,
   objectsOf,
@@ -40,17 +41,7 @@ afterEach(async () => {
 });
 
 function manifests(gatewayPort: number, backendPort: number, path = '/'): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: pier }
-spec: { controllerName: pier.dev/gateway }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: edge, namespace: default }
-spec:
-  gatewayClassName: pier
-  listeners: [{ name: http, protocol: HTTP, port: ${gatewayPort} }]
+  return `${edgeGatewayYaml('default', gatewayPort)}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

@@ -17,7 +17,7 @@ import type { PierError } from '../../src/errors.ts';
 import type { BackendTLSPolicy, Service } from '../../src/model.ts';
 import { stableStringify } from '../../src/stable-json.ts';
 import type { UpstreamSubjectAltName, UpstreamTls } from '../upstream.ts';
-import { ConditionType, condition, Reason } from './conditions.ts';
+import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
 import type { Condition, Problem } from './gateway-config.ts';
 import { problem, TranslateProblems } from './problems.ts';
 import { keyOf, namespaceOf, type Snapshot } from './snapshot.ts';
@@ -219,21 +219,7 @@ export function resolveBackendTls(snapshot: Snapshot): BackendTls {
             accepted.error.message,
             generation,
           ),
-      failures.length === 0
-        ? condition(
-            ConditionType.ResolvedRefs,
-            true,
-            Reason.ResolvedRefs,
-            'All references resolved',
-            generation,
-          )
-        : condition(
-            ConditionType.ResolvedRefs,
-            false,
-            failures[0]!.reason,
-            failures.map((f) => f.error.message).join('; '),
-            generation,
-          ),
+      resolvedRefsCondition(failures, generation),
     ];
     for (const f of [...failures, ...targetFailures, ...conflicts])
       problems.push(problem(object, f.reason, f.error));

@@ -45,6 +45,32 @@ export const Reason = {
   InvalidCACertificateRef: 'InvalidCACertificateRef',
 } as const;
 
+/**
+ * ResolvedRefs from the references that failed: True when none did, else
+ * False with the first one's reason and every distinct message.
+ */
+export function resolvedRefsCondition(
+  failures: readonly { reason: string; error: { message: string } }[],
+  observedGeneration: number | undefined,
+): Condition {
+  if (failures.length === 0)
+    return condition(
+      ConditionType.ResolvedRefs,
+      true,
+      Reason.ResolvedRefs,
+      'All references resolved',
+      observedGeneration,
+    );
+  const messages = [...new Set(failures.map((f) => f.error.message))].join('; ');
+  return condition(
+    ConditionType.ResolvedRefs,
+    false,
+    failures[0]!.reason,
+    messages,
+    observedGeneration,
+  );
+}
+
 export function condition(
   type: string,
   status: boolean,

@@ -11,7 +11,7 @@
 import { type Gateway, type Listener, tlsKeyPair } from '../../src/model.ts';
 import type { ListenerIdentity } from '../router.ts';
 import type { RefFailure } from './backends.ts';
-import { ConditionType, condition, Reason } from './conditions.ts';
+import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
 import type { Condition, RouteGroupKind, SecretRef } from './gateway-config.ts';
 import { TranslateProblems } from './problems.ts';
 import type { GrantIndex } from './reference-grants.ts';
@@ -380,23 +380,7 @@ export function listenerConditions(state: ListenerState): Condition[] {
   }
   if (state.tlsInvalid?.reason === Reason.InvalidCertificateRef) refFailures.push(state.tlsInvalid);
   refFailures.push(...state.certFailures);
-  conditions.push(
-    refFailures.length === 0
-      ? condition(
-          ConditionType.ResolvedRefs,
-          true,
-          Reason.ResolvedRefs,
-          'All references resolved',
-          generation,
-        )
-      : condition(
-          ConditionType.ResolvedRefs,
-          false,
-          refFailures[0]!.reason,
-          refFailures.map((f) => f.error.message).join('; '),
-          generation,
-        ),
-  );
+  conditions.push(resolvedRefsCondition(refFailures, generation));
   conditions.push(
     isServed(state)
       ? condition(

@@ -18,7 +18,7 @@ import type { ListenerRoutesSpec, RouteSpec, RouteTableSpec } from '../router.ts
 import { type Attachment, attachRoute, type ParentResult, rejectKindConflicts } from './attach.ts';
 import { type BackendTls, resolveBackendTls } from './backend-tls.ts';
 import type { RefFailure } from './backends.ts';
-import { ConditionType, condition, Reason } from './conditions.ts';
+import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
 import {
   type Condition,
   DEFAULT_TRANSLATE_OPTIONS,
@@ -87,23 +87,7 @@ function routeParentConditions(
       ? condition(ConditionType.Accepted, true, Reason.Accepted, 'Route is accepted', generation)
       : condition(ConditionType.Accepted, false, failure.reason, failure.error.message, generation),
   );
-  conditions.push(
-    route.refFailures.length === 0
-      ? condition(
-          ConditionType.ResolvedRefs,
-          true,
-          Reason.ResolvedRefs,
-          'All references resolved',
-          generation,
-        )
-      : condition(
-          ConditionType.ResolvedRefs,
-          false,
-          route.refFailures[0]!.reason,
-          joinMessages(route.refFailures),
-          generation,
-        ),
-  );
+  conditions.push(resolvedRefsCondition(route.refFailures, generation));
   if (failure === undefined && route.dropped.length > 0) {
     conditions.push(
       condition(
