@@ -37,6 +37,11 @@ export interface UpstreamTls {
    * a DNS name (`Hostname`, wildcards in the certificate as RFC 6125 allows) or a URI (SPIFFE IDs).
    */
   readonly subjectAltNames: readonly UpstreamSubjectAltName[];
+  /**
+   * The certificate chain and key (PEM) the gateway presents when the
+   * endpoint asks for one (mutual TLS: Gateway spec.tls.backend.clientCertificateRef).
+   */
+  readonly clientCertificate?: { readonly cert: string; readonly key: string } | undefined;
   /** Equal keys mean equal settings: an upstream whose key changes gets new pools. */
   readonly key: string;
 }

@@ -21,6 +21,7 @@ import {
   LOOPBACK,
   opensslMissing,
   startGateway,
+  tlsSecretYaml,
 } from './gateway-harness.ts';
 
 const indent = (text: string, spaces: number) =>
@@ -148,3 +149,103 @@ data: { other: x }`);
     expect((await get('/fixed')).status).toBe(200);
   });
 });
+
+// Mutual TLS: the backend asks for a client certificate signed by its CA;
+// the Gateway presents the one spec.tls.backend.clientCertificateRef names.
+describeWithTools(
+  'Gateway client certificates to TLS backends',
+  [curlMissing, opensslMissing],
+  () => {
+    let ca: CertificateAuthority;
+    let backend: Server;
+    let live: LiveGateway;
+    let port: number;
+    const clients: (string | string[] | undefined)[] = [];
+
+    const gatewayYaml = (clientCertificateRef: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: shop }
+spec:
+  gatewayClassName: pier
+  listeners: [{ name: http, protocol: HTTP, port: ${port} }]
+${clientCertificateRef}`;
+
+    beforeAll(async () => {
+      ca = createCertificateAuthority();
+      backend = createServer(
+        {
+          ...ca.issue(['web.shop.svc']),
+          ca: readFileSync(ca.caFile),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        (req, res) => {
+          clients.push((req.socket as TLSSocket).getPeerCertificate().subject?.CN);
+          res.end('mutual\n');
+        },
+      );
+      await new Promise<void>((resolve) => backend.listen(0, LOOPBACK, () => resolve()));
+      const backendPort = (backend.address() as { port: number }).port;
+      port = await freePort();
+      live = await startGateway(`${edgeGatewayYaml('shop', port)}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web, namespace: shop }
+spec:
+  parentRefs: [{ name: edge }]
+  rules: [{ backendRefs: [{ name: web, port: 443 }] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { ports: [{ name: http, port: 443, targetPort: http }] }
+---
+${endpointSliceYaml('shop', 'web', [backendPort])}
+---
+${configMapYaml('ca', readFileSync(ca.caFile, 'utf8'))}
+---
+${policyYaml('ca')}
+---
+${tlsSecretYaml('shop', 'gateway-client', ca.issue(['gateway.shop.svc'], 'clientAuth'))}`);
+    });
+
+    afterAll(async () => {
+      await live?.close(200);
+      await new Promise<void>((resolve) => (backend ? backend.close(() => resolve()) : resolve()));
+      ca?.remove();
+    });
+
+    const get = (path: string) => curl([`http://${LOOPBACK}:${port}${path}`]);
+
+    it('without a client certificate the backend refuses the handshake: 502', async () => {
+      expect((await get('/anonymous')).status).toBe(502);
+      expect(clients).toEqual([]);
+    });
+
+    it('with spec.tls.backend.clientCertificateRef the Gateway presents it, and new pools carry it', async () => {
+      await live.apply(
+        gatewayYaml('  tls: { backend: { clientCertificateRef: { name: gateway-client } } }'),
+      );
+      const result = await get('/mutual');
+      expect(result.status, result.body).toBe(200);
+      expect(result.body).toBe('mutual\n');
+      expect(clients).toEqual(['gateway.shop.svc']);
+    });
+
+    it('a reference to a Secret that does not exist: no certificate again (502), and the Gateway says why', async () => {
+      await live.apply(
+        gatewayYaml('  tls: { backend: { clientCertificateRef: { name: nowhere } } }'),
+      );
+      expect((await get('/gone')).status).toBe(502);
+      const status = live.gateway.state().status?.gateways.find((g) => g.name === 'edge');
+      expect(status?.conditions).toContainEqual(
+        expect.objectContaining({
+          type: 'ResolvedRefs',
+          status: 'False',
+          reason: 'InvalidClientCertificateRef',
+        }),
+      );
+    });
+  },
+);

@@ -528,8 +528,8 @@ export interface KeyPair {
 export interface CertificateAuthority {
   /** The CA certificate (PEM file path, for curl --cacert). */
   caFile: string;
-  /** A leaf certificate for these DNS names, signed by the CA. */
-  issue(names: readonly string[]): KeyPair;
+  /** A leaf certificate for these DNS names, signed by the CA: a server's, or a client's (mutual TLS). */
+  issue(names: readonly string[], usage?: 'serverAuth' | 'clientAuth'): KeyPair;
   remove(): void;
 }
 
@@ -564,13 +564,13 @@ export function createCertificateAuthority(): CertificateAuthority {
   let serial = 0;
   return {
     caFile: join(dir, 'ca.crt'),
-    issue(names) {
+    issue(names, usage = 'serverAuth') {
       const n = ++serial;
       const ext = join(dir, `leaf${n}.ext`);
       const san = names.map((name) => `DNS:${name}`).join(',');
       writeFileSync(
         ext,
-        `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`,
+        `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=${usage}\n`,
       );
       openssl(
         [

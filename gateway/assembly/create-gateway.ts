@@ -131,9 +131,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const secretOf = (ref: { namespace: string; name: string }) =>
     informer.get<Secret>({ kind: Kinds.Secret, namespace: ref.namespace, name: ref.name });
 
-  function routingContext() {
+  function routingContext(config: GatewayConfig) {
     return {
       registry,
+      clientCertificates: config.backendClientCertificates,
       metrics: gm,
       accessLog,
       trustedProxies,
@@ -184,7 +185,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   async function applyPorts(next: GatewayConfig): Promise<void> {
-    const context = routingContext();
+    const context = routingContext(next);
     const opening: Promise<void>[] = [];
     const wanted = new Set<number>();
     for (const pc of next.ports) {
@@ -278,7 +279,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       logProblems(next.problems);
       backendTls = next.backendTls;
       const w: BackendWant[] = [];
-      for (const pc of next.ports) backendWants(pc.spec, w);
+      for (const pc of next.ports) backendWants(pc.spec, next.backendClientCertificates, w);
       wants = w;
     }
     if (endpointsNeeded) registry.sync(wants, lookup);

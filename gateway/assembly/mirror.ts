@@ -35,6 +35,7 @@ export function mirrorRequest(
   registry: UpstreamRegistry,
   target: { path: string; host: string },
   edits: HeaderEdits,
+  clientCertificate?: string,
 ): number {
   if (hasBody(req)) return 0;
   const raw = req.rawHeaders;
@@ -48,7 +49,7 @@ export function mirrorRequest(
   edited.push('host', target.host);
   let sent = 0;
   for (const backend of mirrors) {
-    const upstream = registry.get(backend, false)?.upstream;
+    const upstream = registry.get(backend, false, clientCertificate)?.upstream;
     const host = upstream?.pick(0);
     if (host === undefined) continue;
     host.dispatcher.dispatch(

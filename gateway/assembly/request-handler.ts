@@ -256,6 +256,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
         registry,
         { path: target ?? req.url ?? '/', host: host ?? view.host },
         requestEdits,
+        rule.clientCertificate,
       );
     }
     if (target === undefined && host === undefined) return backend.plan;

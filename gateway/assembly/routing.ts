@@ -27,6 +27,7 @@ import type {
   RouteTableSpec,
   ServiceBackend,
 } from '../router.ts';
+import type { ClientCertificate } from '../translate/client-certificates.ts';
 import type { PortConfig } from '../translate/gateway-config.ts';
 import type { BackendWant, UpstreamRegistry } from './upstream-registry.ts';
 
@@ -44,6 +45,8 @@ export interface RuleRuntime {
   targets: readonly (BackendTarget | undefined)[];
   /** For the gateway's own answers on this rule (redirects, 500s). */
   observer: RouteObserver;
+  /** The digest of the client certificate its Gateway presents to TLS backends (mirrors use it too). */
+  clientCertificate: string | undefined;
 }
 
 export interface RoutingContext {
@@ -51,6 +54,8 @@ export interface RoutingContext {
   metrics: GatewayMetrics;
   accessLog: AccessLogSink | undefined;
   trustedProxies: TrustedProxies;
+  /** By Gateway `namespace/name`: the client certificate it presents to TLS backends. */
+  clientCertificates: ReadonlyMap<string, ClientCertificate>;
   /** Reports a rule whose policy cannot be compiled (its requests get 500). */
   onRuleProblem(route: string, message: string): void;
 }
@@ -82,17 +87,25 @@ export function serviceName(backend: ServiceBackend): string {
   return `${backend.namespace}/${backend.name}:${backend.port}`;
 }
 
-/** Every backend (and mirror) a port's rules send to: what the upstream registry must hold. */
-export function backendWants(spec: RouteTableSpec, out: BackendWant[] = []): BackendWant[] {
+/**
+ * Every backend (and mirror) a port's rules send to: what the upstream
+ * registry must hold, with the client certificate of the listener's Gateway.
+ */
+export function backendWants(
+  spec: RouteTableSpec,
+  clientCertificates: ReadonlyMap<string, ClientCertificate> = new Map(),
+  out: BackendWant[] = [],
+): BackendWant[] {
   for (const listener of spec.listeners) {
+    const clientCertificate = clientCertificates.get(listener.listener.gateway);
     for (const route of listener.routes) {
       for (const rule of route.rules) {
         const persistent = rule.sessionPersistence !== undefined;
         for (const backend of rule.backends) {
-          if (backend.resolved) out.push({ backend, persistent });
+          if (backend.resolved) out.push({ backend, persistent, clientCertificate });
         }
         for (const mirror of rule.filters.requestMirror ?? []) {
-          out.push({ backend: mirror.backend, persistent: false });
+          out.push({ backend: mirror.backend, persistent: false, clientCertificate });
         }
       }
     }
@@ -137,10 +150,11 @@ export function createPortRouting(config: PortConfig, context: RoutingContext): 
       routeLabel: label,
     };
     const persistent = match.sessionPersistence !== undefined;
+    const clientCertificate = context.clientCertificates.get(match.listener.gateway)?.digest;
     const targets = match.backends.map((backend): BackendTarget | undefined => {
       if (!backend.resolved) return undefined;
       const service = serviceName(backend);
-      const resolved = context.registry.get(backend, persistent);
+      const resolved = context.registry.get(backend, persistent, clientCertificate);
       // Unknown, or refused by its BackendTLSPolicy: the request gets 500 (BACKEND_UNRESOLVED).
       if (resolved === undefined || resolved.refused !== undefined) return undefined;
       const observer = createRouteObserver(
@@ -179,6 +193,7 @@ export function createPortRouting(config: PortConfig, context: RoutingContext): 
       decides: needsDecide(match),
       targets,
       observer: createRouteObserver({ ...base, service: '' }, context.metrics, context.accessLog),
+      clientCertificate,
     };
   }
 

@@ -224,6 +224,36 @@ describe('the upstream registry and BackendTLSPolicy', () => {
     await registry.close();
   });
 
+  it("a Gateway's client certificate: pools of their own over TLS, the plain ones without TLS", async () => {
+    const made: { tls: string | undefined; client: string | undefined }[] = [];
+    const registry = createUpstreamRegistry({
+      useClusterIP: false,
+      upstream: {
+        createDispatcher: (origin, _protocol, tls) => {
+          made.push({ tls: tls?.key, client: tls?.clientCertificate?.cert });
+          return fakeDispatcher([], origin) as never;
+        },
+      },
+    });
+    const clientCertificate = { cert: 'CERT', key: 'KEY', digest: 'd1' };
+    const wants = [
+      { backend: web, persistent: false },
+      { backend: web, persistent: false, clientCertificate },
+    ];
+    registry.sync(wants, lookupWithTls(tlsOf('k1')));
+    const plain = registry.get(web, false)!;
+    const mutual = registry.get(web, false, 'd1')!;
+    expect(mutual.upstream).not.toBe(plain.upstream);
+    expect(made).toEqual([
+      { tls: 'k1', client: undefined },
+      { tls: 'k1#client:d1', client: 'CERT' },
+    ]);
+    // No TLS to the port: the certificate is of no use, both share one entry.
+    registry.sync(wants, lookupWithTls(undefined));
+    expect(registry.get(web, false, 'd1')!.upstream).toBe(registry.get(web, false)!.upstream);
+    await registry.close();
+  });
+
   it('a refused port (no valid CA) gets no endpoint and says why', async () => {
     const registry = createUpstreamRegistry({
       useClusterIP: false,

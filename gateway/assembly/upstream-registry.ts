@@ -18,13 +18,24 @@ import type { EndpointSlice, Service } from '../../src/model.ts';
 import type { BalancerKind } from '../balancer.ts';
 import type { ServiceBackend } from '../router.ts';
 import type { BackendTlsSetting } from '../translate/backend-tls.ts';
+import type { ClientCertificate } from '../translate/client-certificates.ts';
 import { endpointsFromSlices, SERVICE_NAME_LABEL } from '../upstream/endpoints-from-slices.ts';
-import { createUpstream, type Upstream, type UpstreamOptions } from '../upstream.ts';
+import {
+  createUpstream,
+  type Upstream,
+  type UpstreamOptions,
+  type UpstreamTls,
+} from '../upstream.ts';
 
 export interface BackendWant {
   backend: ServiceBackend;
   /** A route asks for affinity (sessionPersistence). */
   persistent: boolean;
+  /**
+   * The client certificate of the Gateway the route is attached to (spec.tls.backend):
+   * presented when the Service port speaks TLS, else of no use.
+   */
+  clientCertificate?: ClientCertificate | undefined;
 }
 
 export interface UpstreamLookup {
@@ -58,8 +69,16 @@ export interface UpstreamRegistryOptions {
 export interface UpstreamRegistry {
   /** Resolves every wanted backend (see the header); returns them by want key. */
   sync(wants: Iterable<BackendWant>, lookup: UpstreamLookup): Map<string, ResolvedUpstream>;
-  /** The upstream a backend resolved to in the last sync. */
-  get(backend: ServiceBackend, persistent: boolean): ResolvedUpstream | undefined;
+  /**
+   * The upstream a backend resolved to in the last sync; `clientCertificate`
+   * (a ClientCertificate digest) picks the pools that present it, where the
+   * Service port speaks TLS.
+   */
+  get(
+    backend: ServiceBackend,
+    persistent: boolean,
+    clientCertificate?: string,
+  ): ResolvedUpstream | undefined;
   /** [service, ejections] per upstream, for metrics. */
   ejections(): Iterable<[string, number]>;
   list(): ResolvedUpstream[];
@@ -67,8 +86,13 @@ export interface UpstreamRegistry {
   close(): Promise<void>;
 }
 
-export function wantKey(backend: ServiceBackend, persistent: boolean): string {
-  return `${backend.namespace}/${backend.name}:${backend.port}${persistent ? '#persistent' : ''}`;
+export function wantKey(
+  backend: ServiceBackend,
+  persistent: boolean,
+  clientCertificate?: string,
+): string {
+  const base = `${backend.namespace}/${backend.name}:${backend.port}${persistent ? '#persistent' : ''}`;
+  return clientCertificate === undefined ? base : `${base}#client:${clientCertificate}`;
 }
 
 interface Entry extends ResolvedUpstream {
@@ -108,9 +132,14 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions): Upstre
 
       const next = new Map<string, Entry>();
       for (const want of wants) {
-        const key = wantKey(want.backend, want.persistent);
-        if (next.has(key)) continue;
         const { namespace, name, port } = want.backend;
+        const tlsSetting = lookup.backendTls?.(namespace, name, port);
+        const policyTls =
+          tlsSetting !== undefined && 'tls' in tlsSetting ? tlsSetting.tls : undefined;
+        // A client certificate counts only over TLS: without it the want shares the plain pools.
+        const client = policyTls === undefined ? undefined : want.clientCertificate;
+        const key = wantKey(want.backend, want.persistent, client?.digest);
+        if (next.has(key)) continue;
         const service = lookup.service(namespace, name);
         const resolved =
           service === undefined
@@ -127,8 +156,14 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions): Upstre
         const protocol = resolved.ok ? resolved.protocol : 'http1';
         const balancer: BalancerKind =
           want.persistent || clientIpAffinity ? 'maglev' : 'least-request';
-        const tlsSetting = lookup.backendTls?.(namespace, name, port);
-        const tls = tlsSetting !== undefined && 'tls' in tlsSetting ? tlsSetting.tls : undefined;
+        const tls: UpstreamTls | undefined =
+          policyTls === undefined || client === undefined
+            ? policyTls
+            : {
+                ...policyTls,
+                clientCertificate: { cert: client.cert, key: client.key },
+                key: `${policyTls.key}#client:${client.digest}`,
+              };
         const refused =
           tlsSetting !== undefined && 'refused' in tlsSetting ? tlsSetting.refused : undefined;
         const tlsKey = tls?.key ?? (refused === undefined ? '' : 'refused');
@@ -180,8 +215,14 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions): Upstre
       entries = next;
       return new Map(entries);
     },
-    get(backend, persistent) {
-      return entries.get(wantKey(backend, persistent));
+    get(backend, persistent, clientCertificate) {
+      // Without TLS to the port, the client certificate's want shares the plain entry.
+      return (
+        (clientCertificate === undefined
+          ? undefined
+          : entries.get(wantKey(backend, persistent, clientCertificate))) ??
+        entries.get(wantKey(backend, persistent))
+      );
     },
     *ejections() {
       for (const entry of entries.values()) {

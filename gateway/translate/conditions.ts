@@ -43,6 +43,8 @@ export const Reason = {
   TargetNotFound: 'TargetNotFound',
   NoValidCACertificate: 'NoValidCACertificate',
   InvalidCACertificateRef: 'InvalidCACertificateRef',
+  // Gateway spec.tls.backend
+  InvalidClientCertificateRef: 'InvalidClientCertificateRef',
 } as const;
 
 /**

@@ -11,6 +11,7 @@
 import type { ParentReference } from '../../src/model.ts';
 import type { ListenerIdentity, RouteTable, RouteTableSpec } from '../router.ts';
 import type { BackendTls } from './backend-tls.ts';
+import type { ClientCertificate } from './client-certificates.ts';
 
 export interface TranslateOptions {
   /** GatewayClasses with this spec.controllerName are Pier's; their Gateways are served. */
@@ -72,6 +73,8 @@ export interface GatewayConfig {
   ports: readonly PortConfig[];
   /** TLS to backends (BackendTLSPolicy), per Service port: the upstreams read it (backendTlsOf). */
   backendTls: BackendTls;
+  /** The client certificate each Gateway (`namespace/name`) presents to TLS backends, when it names a usable one. */
+  backendClientCertificates: ReadonlyMap<string, ClientCertificate>;
   status: StatusReport;
   problems: readonly Problem[];
 }

@@ -8,7 +8,7 @@
 // HostnameConflict. No conflicted listener wins: the spec says none may be
 // picked as the winner.
 
-import { type Gateway, type Listener, tlsKeyPair } from '../../src/model.ts';
+import { type Gateway, type Listener, type Secret, tlsKeyPair } from '../../src/model.ts';
 import type { ListenerIdentity } from '../router.ts';
 import type { RefFailure } from './backends.ts';
 import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
@@ -141,48 +141,69 @@ function resolveCertificates(
       },
     };
   }
-  const own = namespaceOf(gateway);
   for (const ref of refs) {
-    const group = ref.group ?? '';
-    const kind = ref.kind ?? 'Secret';
-    const namespace = ref.namespace ?? own;
-    const name = `${namespace}/${ref.name}`;
-    if (group !== '' || kind !== 'Secret') {
-      certFailures.push({
-        reason: Reason.InvalidCertificateRef,
-        error: TranslateProblems.CERTIFICATE_INVALID_KIND(group, kind),
-      });
-      continue;
-    }
-    const permitted = grants.permits(
-      { group: GATEWAY_GROUP, kind: 'Gateway', namespace: own },
-      { group: '', kind: 'Secret', namespace, name: ref.name },
-    );
-    if (!permitted) {
-      certFailures.push({
-        reason: Reason.RefNotPermitted,
-        error: TranslateProblems.CERTIFICATE_NOT_PERMITTED(name, own),
-      });
-      continue;
-    }
-    const secret = snapshot.secrets.get(name);
-    if (secret === undefined) {
-      certFailures.push({
-        reason: Reason.InvalidCertificateRef,
-        error: TranslateProblems.CERTIFICATE_NOT_FOUND(name),
-      });
-      continue;
-    }
-    if (tlsKeyPair(secret) === undefined) {
-      certFailures.push({
-        reason: Reason.InvalidCertificateRef,
-        error: TranslateProblems.CERTIFICATE_NOT_TLS(name, secret.type ?? 'Opaque'),
-      });
-      continue;
-    }
-    certificates.push({ namespace, name: ref.name });
+    const resolved = resolveSecretRef(ref, gateway, snapshot, grants, Reason.InvalidCertificateRef);
+    if ('failure' in resolved) certFailures.push(resolved.failure);
+    else certificates.push(resolved.ref);
   }
   return { certificates, certFailures, tlsInvalid: undefined };
+}
+
+/**
+ * A Gateway's reference to a kubernetes.io/tls Secret (a listener's
+ * certificateRef, spec.tls.backend.clientCertificateRef): a core Secret,
+ * in another namespace only with a ReferenceGrant, that exists and holds a
+ * key pair. A failure carries `invalidReason` (InvalidCertificateRef,
+ * InvalidClientCertificateRef) or RefNotPermitted.
+ */
+export function resolveSecretRef(
+  ref: {
+    group?: string | undefined;
+    kind?: string | undefined;
+    namespace?: string | undefined;
+    name: string;
+  },
+  gateway: Gateway,
+  snapshot: Snapshot,
+  grants: GrantIndex,
+  invalidReason: string,
+): { ref: SecretRef; secret: Secret } | { failure: RefFailure } {
+  const own = namespaceOf(gateway);
+  const group = ref.group ?? '';
+  const kind = ref.kind ?? 'Secret';
+  const namespace = ref.namespace ?? own;
+  const name = `${namespace}/${ref.name}`;
+  if (group !== '' || kind !== 'Secret')
+    return {
+      failure: {
+        reason: invalidReason,
+        error: TranslateProblems.CERTIFICATE_INVALID_KIND(group, kind),
+      },
+    };
+  const permitted = grants.permits(
+    { group: GATEWAY_GROUP, kind: 'Gateway', namespace: own },
+    { group: '', kind: 'Secret', namespace, name: ref.name },
+  );
+  if (!permitted)
+    return {
+      failure: {
+        reason: Reason.RefNotPermitted,
+        error: TranslateProblems.CERTIFICATE_NOT_PERMITTED(name, own),
+      },
+    };
+  const secret = snapshot.secrets.get(name);
+  if (secret === undefined)
+    return {
+      failure: { reason: invalidReason, error: TranslateProblems.CERTIFICATE_NOT_FOUND(name) },
+    };
+  if (tlsKeyPair(secret) === undefined)
+    return {
+      failure: {
+        reason: invalidReason,
+        error: TranslateProblems.CERTIFICATE_NOT_TLS(name, secret.type ?? 'Opaque'),
+      },
+    };
+  return { ref: { namespace, name: ref.name }, secret };
 }
 
 function describe(state: ListenerState): string {

@@ -84,6 +84,8 @@ export const TranslateProblems = errorTable('GW_TRANSLATE', {
     `caCertificateRef ConfigMap ${ref} has no key ca.crt; put the PEM CA bundle under data.ca.crt`,
   BACKEND_TLS_CA_INVALID: (ref: string, why: string) =>
     `caCertificateRef ConfigMap ${ref}: ca.crt is not a PEM certificate bundle (${why})`,
+  CLIENT_CERTIFICATE_UNUSABLE: (ref: string, why: string) =>
+    `spec.tls.backend.clientCertificateRef Secret ${ref} does not hold a usable certificate and key (${why}); backends get no client certificate from this Gateway`,
   BACKEND_TLS_NO_VALID_CA: (policy: string, why: string) =>
     `BackendTLSPolicy ${policy} has no valid CA certificate (${why}); requests to its Services get 500 until one is fixed`,
 });

@@ -207,6 +207,12 @@ for (const fileName of files) {
     (file.cases ?? []).forEach((c, i) => {
       it(caseName(c, i), () => checkRouting(config, c));
     });
+    if (file.clientCertificates !== undefined) {
+      it('client certificates of the Gateways', () =>
+        expect([...config.backendClientCertificates.keys()].sort()).toEqual(
+          [...file.clientCertificates!].sort(),
+        ));
+    }
     for (const [key, want] of Object.entries(file.backendTls ?? {})) {
       it(`backend TLS of ${key}`, () => checkBackendTls(config, key, want));
     }

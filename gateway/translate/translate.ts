@@ -18,6 +18,7 @@ import type { ListenerRoutesSpec, RouteSpec, RouteTableSpec } from '../router.ts
 import { type Attachment, attachRoute, type ParentResult, rejectKindConflicts } from './attach.ts';
 import { type BackendTls, resolveBackendTls } from './backend-tls.ts';
 import type { RefFailure } from './backends.ts';
+import { type ClientCertificate, resolveClientCertificates } from './client-certificates.ts';
 import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
 import {
   type Condition,
@@ -133,6 +134,7 @@ export function translate(input: TranslateInput): GatewayConfig {
     snapshot,
     grants,
   );
+  const clientCertificates = resolveClientCertificates(gateways, snapshot, grants);
   const byGateway = new Map<string, ListenerState[]>();
   for (const gateway of gateways) byGateway.set(keyOf(gateway), []);
   for (const state of listenerStates) byGateway.get(state.gatewayKey)?.push(state);
@@ -252,6 +254,13 @@ export function translate(input: TranslateInput): GatewayConfig {
         ),
       );
     }
+    const clientCertificate = clientCertificates.get(keyOf(gateway));
+    if (clientCertificate !== undefined) {
+      const failures = clientCertificate.failure === undefined ? [] : [clientCertificate.failure];
+      conditions.push(resolvedRefsCondition(failures, generation));
+      for (const f of failures)
+        problems.push(problem(`Gateway ${keyOf(gateway)}`, f.reason, f.error));
+    }
     for (const state of states) {
       for (const f of listenerFailures(state)) {
         problems.push(
@@ -313,7 +322,10 @@ export function translate(input: TranslateInput): GatewayConfig {
     ingresses: ingress.statuses,
     backendTLSPolicies: policyStatuses(backendTls, accepted, byGateway, options.controllerName),
   };
-  return { ports, backendTls, status, problems };
+  const backendClientCertificates = new Map<string, ClientCertificate>();
+  for (const [key, entry] of clientCertificates)
+    if (entry.certificate !== undefined) backendClientCertificates.set(key, entry.certificate);
+  return { ports, backendTls, backendClientCertificates, status, problems };
 }
 
 /**

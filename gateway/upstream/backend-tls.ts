@@ -56,6 +56,10 @@ export function tlsConnectOptions(settings: UpstreamTls, alpn: UpstreamAlpn): Co
     secureContext = createSecureContext({
       // An empty list trusts nothing: "only those CAs" holds for it too.
       ca: settings.ca === undefined ? undefined : [...settings.ca],
+      // Mutual TLS: sent only when the endpoint requests a client certificate.
+      ...(settings.clientCertificate === undefined
+        ? {}
+        : { cert: settings.clientCertificate.cert, key: settings.clientCertificate.key }),
       minVersion: 'TLSv1.2',
     });
     contexts.set(settings, secureContext);

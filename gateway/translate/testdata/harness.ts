@@ -22,6 +22,7 @@
 //     - policy: BackendTLSPolicy ns/name  ancestors: [ns/gw, ...]  conditions: {...}
 //   backendTls:             what each Service port gets (BackendTLSPolicy)
 //     ns/svc:port: none | {serverName, ca: n | system, subjectAltNames: [Type:value]} | {refused: text}
+//   clientCertificates: [ns/gw, ...]   the Gateways with a usable spec.tls.backend client certificate
 
 import { parse } from 'yaml';
 import { loadManifestText } from '../../../src/sources/manifests/load.ts';
@@ -102,6 +103,8 @@ export interface CaseFile {
   status?: StatusCase[];
   /** By `ns/svc:port`. */
   backendTls?: Record<string, BackendTlsCase>;
+  /** The Gateways (`ns/name`) with a usable spec.tls.backend.clientCertificateRef. */
+  clientCertificates?: string[];
 }
 
 export function loadCaseFile(

@@ -6,7 +6,8 @@
 // gateway.networking.k8s.io; certificateRefs group "" and kind Secret; address
 // type IPAddress. The CRD's listener rules are checked: unique names, unique
 // port/protocol/hostname, no tls on HTTP/TCP/UDP, Terminate for HTTPS, an
-// explicit mode for TLS, no hostname on TCP/UDP.
+// explicit mode for TLS, no hostname on TCP/UDP. spec.tls.backend's
+// clientCertificateRef defaults as certificateRefs do.
 
 import { z } from 'zod';
 import { isIP, labelSelector, list, oneOf, portNumber, text } from '../fields.ts';
@@ -150,12 +151,25 @@ const infrastructure = z.looseObject({
   parametersRef: z.looseObject({ group: group(), kind: kind(), name: objectName() }).optional(),
 });
 
+/**
+ * spec.tls: `backend.clientCertificateRef`, the certificate the Gateway
+ * presents to backends that ask for one (mutual TLS, with BackendTLSPolicy);
+ * `frontend` (client certificate validation) is kept as written.
+ */
+const gatewayTls = z.looseObject({
+  backend: z
+    .looseObject({ clientCertificateRef: secretObjectReferenceSchema.optional() })
+    .optional(),
+  frontend: z.looseObject({}).optional(),
+});
+
 export const gatewaySpecSchema = z
   .looseObject({
     gatewayClassName: objectName(),
     listeners: list(listenerSchema, 1, 64),
     addresses: list(gatewayAddress, 0, 16).optional(),
     infrastructure: infrastructure.optional(),
+    tls: gatewayTls.optional(),
   })
   .superRefine((spec, ctx) => {
     const names = new Set<string>();
