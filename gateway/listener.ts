@@ -80,11 +80,24 @@ export interface ListenerEvents {
 export interface CertificateSelection {
   /** The context for an SNI server name (or undefined when the client sent none); undefined: abort the handshake. */
   select(servername: string | undefined): SecureContext | undefined;
-  /** The PEM pair of the context clients without SNI get; undefined: such handshakes fail. */
-  readonly fallback: { cert: Buffer; key: Buffer } | undefined;
+  /**
+   * The PEM pair of the context clients without SNI get (with the CAs of its
+   * listener's client validation, if any); undefined: such handshakes fail.
+   */
+  readonly fallback: { cert: Buffer; key: Buffer; ca?: readonly string[] } | undefined;
   /** How many hostnames (and the catch-all) it serves certificates for (for logs). */
   readonly size: number;
+  /** Some listener checks client certificates: handshakes on the port ask clients for one. */
+  readonly requestsClientCertificates: boolean;
+  /**
+   * How the listener a server name selects treats client certificates
+   * (Gateway spec.tls.frontend): undefined when it does not check them.
+   * Its secure context carries the CAs, so `socket.authorized` is the verdict.
+   */
+  clientValidation(servername: string | undefined): ClientValidationMode | undefined;
 }
+
+export type ClientValidationMode = 'AllowValidOnly' | 'AllowInsecureFallback';
 
 export interface ListenerOptions {
   port: number;

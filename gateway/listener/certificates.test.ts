@@ -148,3 +148,39 @@ describe('certificate selection by SNI', () => {
     expect(built.selection.select('a.example.com')).toBe(built.selection.select('d.example.com'));
   });
 });
+
+describe('client certificate validation (Gateway spec.tls.frontend)', () => {
+  const ca = pem('any.crt').toString();
+  const checking = (hostname: string, mode: 'AllowValidOnly' | 'AllowInsecureFallback') => ({
+    ...listener(hostname, 'exact'),
+    clientValidation: { ca: [ca], mode },
+  });
+
+  it('a port whose listeners check nothing asks no client for a certificate', () => {
+    const { selection } = createCertificateStore().build(
+      [listener('a.example.com', 'exact')],
+      lookup,
+    );
+    expect(selection.requestsClientCertificates).toBe(false);
+    expect(selection.clientValidation('a.example.com')).toBeUndefined();
+  });
+
+  it("each server name gets its listener's mode, and a context of its own with the CAs", () => {
+    const store = createCertificateStore();
+    const { selection } = store.build(
+      [
+        checking('strict.example.com', 'AllowValidOnly'),
+        checking('*.lax.example.com', 'AllowInsecureFallback'),
+        listener('secure.example.com', 'exact'),
+      ],
+      lookup,
+    );
+    expect(selection.requestsClientCertificates).toBe(true);
+    expect(selection.clientValidation('strict.example.com')).toBe('AllowValidOnly');
+    expect(selection.clientValidation('x.lax.example.com')).toBe('AllowInsecureFallback');
+    expect(selection.clientValidation('secure.example.com')).toBeUndefined();
+    // One Secret, two contexts: with the CAs, and without.
+    expect(selection.select('strict.example.com')).not.toBe(selection.select('secure.example.com'));
+    expect(selection.fallback?.ca).toEqual([ca]);
+  });
+});

@@ -13,10 +13,16 @@
 // a new one, and contexts no build used since the last prune are dropped.
 // A listener with several certificates (RSA and ECDSA) gets one context
 // holding all of them; OpenSSL picks by the client's signature algorithms.
+//
+// A listener that checks client certificates (Gateway spec.tls.frontend)
+// gets a context of its own holding the CAs: OpenSSL verifies a client's
+// chain against the context the server name selected, so each listener
+// checks against its own CAs.
 
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { type Secret, tlsKeyPair } from '../../src/model.ts';
-import type { CertificateSelection } from '../listener.ts';
+import type { CertificateSelection, ClientValidationMode } from '../listener.ts';
 import type { ListenerConfig, SecretRef } from '../translate/gateway-config.ts';
 import { ListenerErrors } from './errors.ts';
 
@@ -48,16 +54,26 @@ export interface CertificateStore {
   readonly size: number;
 }
 
+/** What a server name selects: the listener's context, and how it treats client certificates. */
+interface Selected {
+  context: SecureContext;
+  pair: KeyPair;
+  validation: ClientValidationMode | undefined;
+  ca: readonly string[] | undefined;
+}
+
 interface Cached {
   pairs: KeyPair[];
   context: SecureContext | undefined;
   problem: CertificateProblem | undefined;
 }
 
-function contextFor(pairs: readonly KeyPair[]): SecureContext {
+/** `ca`: the CAs client certificates are checked against (frontend validation), when any. */
+function contextFor(pairs: readonly KeyPair[], ca: readonly string[] | undefined): SecureContext {
   return createSecureContext({
     cert: pairs.map((p) => p.cert),
     key: pairs.map((p) => p.key),
+    ...(ca === undefined ? {} : { ca: [...ca] }),
     minVersion: 'TLSv1.2',
   });
 }
@@ -74,12 +90,12 @@ function failed(name: string, cause: unknown): Cached {
   };
 }
 
-function loadOne(name: string, secret: Secret): Cached {
+function loadOne(name: string, secret: Secret, ca: readonly string[] | undefined): Cached {
   const pair = tlsKeyPair(secret);
   if (pair === undefined)
     return failed(name, 'not a kubernetes.io/tls Secret with tls.crt and tls.key');
   try {
-    return { pairs: [pair], context: contextFor([pair]), problem: undefined };
+    return { pairs: [pair], context: contextFor([pair], ca), problem: undefined };
   } catch (cause) {
     return failed(name, cause);
   }
@@ -96,12 +112,20 @@ export function createCertificateStore(): CertificateStore {
     return entry;
   }
 
-  /** One context for a listener's certificates; problems of those left out are pushed. */
+  /**
+   * One context for a listener's certificates (and the CAs of its client
+   * validation, which then key it too); problems of those left out are pushed.
+   */
   function listenerContext(
     refs: readonly SecretRef[],
     secretOf: (ref: SecretRef) => Secret | undefined,
     problems: CertificateProblem[],
+    ca: readonly string[] | undefined,
   ): Cached | undefined {
+    const caKey =
+      ca === undefined
+        ? ''
+        : `#ca:${createHash('sha256').update(ca.join('\0')).digest('base64url')}`;
     const keys: string[] = [];
     const entries: Cached[] = [];
     for (const ref of refs) {
@@ -111,8 +135,8 @@ export function createCertificateStore(): CertificateStore {
         problems.push(failed(name, 'the Secret does not exist').problem!);
         continue;
       }
-      const key = `${name}@${secret.metadata.resourceVersion ?? ''}@${secret.metadata.uid ?? ''}`;
-      const entry = cached(key, () => loadOne(name, secret));
+      const key = `${name}@${secret.metadata.resourceVersion ?? ''}@${secret.metadata.uid ?? ''}${caKey}`;
+      const entry = cached(key, () => loadOne(name, secret, ca));
       if (entry.problem !== undefined) problems.push(entry.problem);
       else {
         keys.push(key);
@@ -123,7 +147,7 @@ export function createCertificateStore(): CertificateStore {
     const combined = cached(keys.join('|'), () => {
       const pairs = entries.flatMap((e) => e.pairs);
       try {
-        return { pairs, context: contextFor(pairs), problem: undefined };
+        return { pairs, context: contextFor(pairs, ca), problem: undefined };
       } catch (cause) {
         return failed(refs.map((c) => `${c.namespace}/${c.name}`).join(', '), cause);
       }
@@ -137,40 +161,54 @@ export function createCertificateStore(): CertificateStore {
 
   return {
     build(listeners, secretOf) {
-      const exact = new Map<string, SecureContext>();
-      const wildcards = new Map<string, SecureContext>();
-      let catchAll: { context: SecureContext; pair: KeyPair } | undefined;
-      let first: { context: SecureContext; pair: KeyPair } | undefined;
+      const exact = new Map<string, Selected>();
+      const wildcards = new Map<string, Selected>();
+      let catchAll: Selected | undefined;
+      let first: Selected | undefined;
+      let requestsClientCertificates = false;
       const problems: CertificateProblem[] = [];
       for (const listener of listeners) {
-        const loaded = listenerContext(listener.certificates, secretOf, problems);
+        const validation = listener.clientValidation;
+        const loaded = listenerContext(listener.certificates, secretOf, problems, validation?.ca);
         if (loaded?.context === undefined) continue;
-        const entry = { context: loaded.context, pair: loaded.pairs[0]! };
+        const entry: Selected = {
+          context: loaded.context,
+          pair: loaded.pairs[0]!,
+          validation: validation?.mode,
+          ca: validation?.ca,
+        };
+        if (validation !== undefined) requestsClientCertificates = true;
         first ??= entry;
         const hostname = listener.hostname?.toLowerCase();
         if (hostname === undefined || hostname === '') catchAll ??= entry;
         else if (hostname.startsWith('*.')) {
-          if (!wildcards.has(hostname.slice(1))) wildcards.set(hostname.slice(1), entry.context);
-        } else if (!exact.has(hostname)) exact.set(hostname, entry.context);
+          if (!wildcards.has(hostname.slice(1))) wildcards.set(hostname.slice(1), entry);
+        } else if (!exact.has(hostname)) exact.set(hostname, entry);
       }
       const fallback = catchAll ?? first;
+      const lookup = (servername: string | undefined): Selected | undefined => {
+        if (servername === undefined || servername === '') return fallback;
+        const name = servername.toLowerCase();
+        const hit = exact.get(name);
+        if (hit !== undefined) return hit;
+        if (wildcards.size > 0) {
+          // `.b.example.com`, then `.example.com`, then `.com`: longest suffix first.
+          for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+            const wild = wildcards.get(name.slice(dot));
+            if (wild !== undefined) return wild;
+          }
+        }
+        return fallback;
+      };
       const selection: CertificateSelection = {
         size: exact.size + wildcards.size + (catchAll === undefined ? 0 : 1),
-        fallback: fallback?.pair,
-        select(servername) {
-          if (servername === undefined || servername === '') return fallback?.context;
-          const name = servername.toLowerCase();
-          const hit = exact.get(name);
-          if (hit !== undefined) return hit;
-          if (wildcards.size > 0) {
-            // `.b.example.com`, then `.example.com`, then `.com`: longest suffix first.
-            for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
-              const wild = wildcards.get(name.slice(dot));
-              if (wild !== undefined) return wild;
-            }
-          }
-          return fallback?.context;
-        },
+        fallback:
+          fallback === undefined
+            ? undefined
+            : { ...fallback.pair, ...(fallback.ca === undefined ? {} : { ca: fallback.ca }) },
+        requestsClientCertificates,
+        select: (servername) => lookup(servername)?.context,
+        clientValidation: (servername) => lookup(servername)?.validation,
       };
       return { selection, problems };
     },

@@ -339,6 +339,9 @@ export function createListener(options: ListenerOptions): Listener {
       ALPNProtocols: ['h2', 'http/1.1'],
       handshakeTimeout: limits.headersTimeoutMs,
       minVersion: 'TLSv1.2',
+      // Client certificates (when a listener asks for them, applyFallback) are
+      // judged per listener after the handshake, not by OpenSSL for the port.
+      rejectUnauthorized: false,
       SNICallback(servername, callback) {
         const context = certificates?.select(servername);
         if (context === undefined)
@@ -350,6 +353,18 @@ export function createListener(options: ListenerOptions): Listener {
       const raw = (socket as unknown as { _parent?: Tagged<Socket> })._parent;
       const conn = raw?.[kConn];
       if (conn === undefined || draining) {
+        socket.destroy();
+        return;
+      }
+      // The listener the server name selected checks client certificates
+      // against its own CAs (its context has them): AllowValidOnly closes a
+      // connection without a valid one; AllowInsecureFallback serves it.
+      const servername = socket.servername || undefined;
+      if (certificates?.clientValidation(servername) === 'AllowValidOnly' && !socket.authorized) {
+        events.tlsError?.(
+          `CLIENT_CERTIFICATE_${socket.authorizationError ?? 'MISSING'}`,
+          servername,
+        );
         socket.destroy();
         return;
       }
@@ -371,9 +386,20 @@ export function createListener(options: ListenerOptions): Listener {
   function applyFallback(selection: CertificateSelection | undefined): void {
     // Clients that send no SNI get the server's own context.
     const pair = selection?.fallback;
-    if (tlsServer !== undefined && pair !== undefined) {
-      tlsServer.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' });
+    if (tlsServer === undefined) return;
+    if (pair !== undefined) {
+      tlsServer.setSecureContext({
+        cert: pair.cert,
+        key: pair.key,
+        ...(pair.ca === undefined ? {} : { ca: [...pair.ca] }),
+        minVersion: 'TLSv1.2',
+      });
     }
+    // tls.Server reads requestCert for every new connection: a listener that
+    // checks client certificates makes the port's handshakes ask for one
+    // (clients without one still connect; their listener decides).
+    (tlsServer as TlsServer & { requestCert: boolean }).requestCert =
+      selection?.requestsClientCertificates ?? false;
   }
 
   // --- drain -------------------------------------------------------------------------

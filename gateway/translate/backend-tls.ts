@@ -12,11 +12,12 @@
 // Accepted=False, Conflicted. A policy naming one port wins over one for the
 // whole Service on that port (the narrower target, as Envoy Gateway does).
 
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { PierError } from '../../src/errors.ts';
 import type { BackendTLSPolicy, Service } from '../../src/model.ts';
 import { stableStringify } from '../../src/stable-json.ts';
 import type { UpstreamSubjectAltName, UpstreamTls } from '../upstream.ts';
+import { type CaBundles, resolveCaRefs } from './ca-bundles.ts';
 import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
 import type { Condition, Problem } from './gateway-config.ts';
 import { problem, TranslateProblems } from './problems.ts';
@@ -64,57 +65,11 @@ interface Failure {
   error: PierError;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/** Why a ca.crt text is not a usable bundle, or undefined when every certificate in it parses. */
-function bundleProblem(pem: string): string | undefined {
-  const blocks = pem.match(PEM_CERTIFICATE);
-  if (blocks === null) return 'no BEGIN CERTIFICATE block';
-  for (const block of blocks) {
-    try {
-      new X509Certificate(block);
-    } catch (error) {
-      return (error as Error).message;
-    }
-  }
-  return undefined;
-}
-
-function caRefProblem(
-  name: string,
-  exists: boolean,
-  pem: string | undefined,
-): PierError | undefined {
-  if (!exists) return TranslateProblems.BACKEND_TLS_CA_NOT_FOUND(name);
-  if (pem === undefined) return TranslateProblems.BACKEND_TLS_CA_NO_KEY(name);
-  const why = bundleProblem(pem);
-  return why === undefined ? undefined : TranslateProblems.BACKEND_TLS_CA_INVALID(name, why);
-}
-
-function resolveCAs(
-  policy: BackendTLSPolicy,
-  snapshot: Snapshot,
-): { cas: string[]; failures: Failure[] } {
-  const namespace = namespaceOf(policy);
-  const cas: string[] = [];
-  const failures: Failure[] = [];
-  for (const ref of policy.spec.validation.caCertificateRefs ?? []) {
-    const name = `${namespace}/${ref.name}`;
-    if (ref.group !== '' || ref.kind !== 'ConfigMap') {
-      const what = `${ref.group === '' ? '' : `${ref.group}/`}${ref.kind} ${name}`;
-      failures.push({
-        reason: Reason.InvalidKind,
-        error: TranslateProblems.BACKEND_TLS_CA_KIND(what),
-      });
-      continue;
-    }
-    const configMap = snapshot.configMaps.get(name);
-    const pem = configMap?.data?.['ca.crt'];
-    const why = caRefProblem(name, configMap !== undefined, pem);
-    if (why !== undefined) failures.push({ reason: Reason.InvalidCACertificateRef, error: why });
-    else cas.push(pem!);
-  }
-  return { cas, failures };
+function resolveCAs(policy: BackendTLSPolicy, snapshot: Snapshot): CaBundles {
+  return resolveCaRefs(policy.spec.validation.caCertificateRefs ?? [], snapshot, {
+    namespace: namespaceOf(policy),
+    kindReason: Reason.InvalidKind,
+  });
 }
 
 function upstreamTls(policy: BackendTLSPolicy, cas: string[]): UpstreamTls {

@@ -45,6 +45,8 @@ export const Reason = {
   InvalidCACertificateRef: 'InvalidCACertificateRef',
   // Gateway spec.tls.backend
   InvalidClientCertificateRef: 'InvalidClientCertificateRef',
+  // Gateway spec.tls.frontend
+  InvalidCACertificateKind: 'InvalidCACertificateKind',
 } as const;
 
 /**

@@ -49,6 +49,14 @@ export interface SecretRef {
   name: string;
 }
 
+/** Client certificate validation on an HTTPS listener (Gateway spec.tls.frontend). */
+export interface ClientValidation {
+  /** PEM CA bundles client certificates must chain to. */
+  ca: string[];
+  /** AllowValidOnly: a connection without a valid certificate is closed; AllowInsecureFallback: it is served. */
+  mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+}
+
 export interface ListenerConfig {
   identity: ListenerIdentity;
   source: 'Gateway' | 'Ingress';
@@ -56,6 +64,8 @@ export interface ListenerConfig {
   hostname?: string;
   /** HTTPS: the certificates for this hostname, resolved and permitted (kubernetes.io/tls Secrets). */
   certificates: readonly SecretRef[];
+  /** HTTPS: the client certificates it asks for and checks (Gateway spec.tls.frontend). */
+  clientValidation?: ClientValidation;
 }
 
 export interface PortConfig {

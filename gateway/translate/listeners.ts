@@ -11,8 +11,9 @@
 import { type Gateway, type Listener, type Secret, tlsKeyPair } from '../../src/model.ts';
 import type { ListenerIdentity } from '../router.ts';
 import type { RefFailure } from './backends.ts';
+import { resolveCaRefs } from './ca-bundles.ts';
 import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
-import type { Condition, RouteGroupKind, SecretRef } from './gateway-config.ts';
+import type { ClientValidation, Condition, RouteGroupKind, SecretRef } from './gateway-config.ts';
 import { TranslateProblems } from './problems.ts';
 import type { GrantIndex } from './reference-grants.ts';
 import { selectorMatches } from './selector.ts';
@@ -39,6 +40,12 @@ export interface ListenerState {
   tlsInvalid: RefFailure | undefined;
   certificates: SecretRef[];
   certFailures: RefFailure[];
+  /** HTTPS with spec.tls.frontend validation: the CAs client certificates are checked against. */
+  clientValidation: ClientValidation | undefined;
+  /** Its CA references that could not be used. */
+  caFailures: RefFailure[];
+  /** Set when none could: the listener is not served (Accepted False, NoValidCACertificate). */
+  noValidCA: RefFailure | undefined;
   allowsNamespace: (namespace: string) => boolean;
   /** Keys (`kind namespace/name`) of the routes accepted on this listener. */
   attached: Set<string>;
@@ -49,6 +56,7 @@ export function isServed(state: ListenerState): boolean {
     state.supported &&
     state.conflict === undefined &&
     state.tlsInvalid === undefined &&
+    state.noValidCA === undefined &&
     (state.protocol !== 'HTTPS' || state.certificates.length > 0) &&
     state.supportedKinds.length > 0
   );
@@ -147,6 +155,47 @@ function resolveCertificates(
     else certificates.push(resolved.ref);
   }
   return { certificates, certFailures, tlsInvalid: undefined };
+}
+
+/**
+ * Client certificate validation for a Gateway's HTTPS listener on `port`:
+ * spec.tls.frontend's perPort entry for the port, else its default. The
+ * CAs come from ConfigMaps (ca-bundles.ts; across namespaces with a
+ * ReferenceGrant); with none usable the listener is not served, as the
+ * spec asks (Accepted False, NoValidCACertificate).
+ */
+function resolveClientValidation(
+  gateway: Gateway,
+  port: number,
+  snapshot: Snapshot,
+  grants: GrantIndex,
+): Pick<ListenerState, 'clientValidation' | 'caFailures' | 'noValidCA'> {
+  const frontend = gateway.spec.tls?.frontend;
+  const validation = (frontend?.perPort?.find((p) => p.port === port)?.tls ?? frontend?.default)
+    ?.validation;
+  if (validation === undefined)
+    return { clientValidation: undefined, caFailures: [], noValidCA: undefined };
+  const { cas, failures } = resolveCaRefs(validation.caCertificateRefs, snapshot, {
+    namespace: namespaceOf(gateway),
+    kindReason: Reason.InvalidCACertificateKind,
+    grants: { index: grants, from: { group: GATEWAY_GROUP, kind: 'Gateway' } },
+  });
+  if (cas.length === 0)
+    return {
+      clientValidation: undefined,
+      caFailures: failures,
+      noValidCA: {
+        reason: Reason.NoValidCACertificate,
+        error: TranslateProblems.LISTENER_NO_VALID_CA(
+          failures.map((f) => f.error.message).join('; '),
+        ),
+      },
+    };
+  return {
+    clientValidation: { ca: cas, mode: validation.mode ?? 'AllowValidOnly' },
+    caFailures: failures,
+    noValidCA: undefined,
+  };
 }
 
 /**
@@ -279,6 +328,10 @@ export function buildListeners(
         protocol === 'HTTPS'
           ? resolveCertificates(gateway, listener, snapshot, grants)
           : { certificates: [], certFailures: [], tlsInvalid: undefined };
+      const frontend =
+        protocol === 'HTTPS'
+          ? resolveClientValidation(gateway, listener.port, snapshot, grants)
+          : { clientValidation: undefined, caFailures: [], noValidCA: undefined };
       states.push({
         gateway,
         gatewayKey: keyOf(gateway),
@@ -295,6 +348,7 @@ export function buildListeners(
         ...kinds,
         conflict: undefined,
         ...tls,
+        ...frontend,
         allowsNamespace: namespaceFilter(gateway, listener, snapshot),
         attached: new Set(),
       });
@@ -315,7 +369,8 @@ export function listenerFailures(state: ListenerState): RefFailure[] {
   }
   if (state.conflict !== undefined) failures.push(state.conflict);
   if (state.tlsInvalid !== undefined) failures.push(state.tlsInvalid);
-  failures.push(...state.certFailures);
+  failures.push(...state.certFailures, ...state.caFailures);
+  if (state.noValidCA !== undefined) failures.push(state.noValidCA);
   if (state.invalidKinds.length > 0) {
     failures.push({
       reason: Reason.InvalidRouteKinds,
@@ -366,6 +421,16 @@ export function listenerConditions(state: ListenerState): Condition[] {
         generation,
       ),
     );
+  } else if (state.noValidCA !== undefined) {
+    conditions.push(
+      condition(
+        ConditionType.Accepted,
+        false,
+        state.noValidCA.reason,
+        state.noValidCA.error.message,
+        generation,
+      ),
+    );
   } else if (state.tlsInvalid?.reason === Reason.UnsupportedValue) {
     conditions.push(
       condition(
@@ -400,7 +465,7 @@ export function listenerConditions(state: ListenerState): Condition[] {
     });
   }
   if (state.tlsInvalid?.reason === Reason.InvalidCertificateRef) refFailures.push(state.tlsInvalid);
-  refFailures.push(...state.certFailures);
+  refFailures.push(...state.certFailures, ...state.caFailures);
   conditions.push(resolvedRefsCondition(refFailures, generation));
   conditions.push(
     isServed(state)

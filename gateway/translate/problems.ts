@@ -31,6 +31,8 @@ export const TranslateProblems = errorTable('GW_TRANSLATE', {
     `allowedRoutes.kinds names ${kinds}, which this listener cannot serve; use HTTPRoute or GRPCRoute (group gateway.networking.k8s.io)`,
   LISTENER_NO_ROUTE_KINDS: () =>
     'no route kind in allowedRoutes.kinds can attach to this listener; routes are not served',
+  LISTENER_NO_VALID_CA: (why: string) =>
+    `no caCertificateRef of the Gateway's spec.tls.frontend validation for this port can be used (${why}); the listener is not served`,
   LISTENER_NO_CERTIFICATE: () =>
     'no certificateRef of this HTTPS listener could be used; the listener is not served',
   GATEWAY_NO_LISTENERS: () =>
@@ -76,13 +78,14 @@ export const TranslateProblems = errorTable('GW_TRANSLATE', {
     `targetRef ${ref} does not exist in the policy's namespace`,
   BACKEND_TLS_CONFLICTED: (target: string, winner: string) =>
     `${target} already has BackendTLSPolicy ${winner}, which is older (or first by name); this one is not applied`,
-  BACKEND_TLS_CA_KIND: (ref: string) =>
+  CA_KIND: (ref: string) =>
     `caCertificateRef ${ref} is not a ConfigMap; only core ConfigMaps hold CA certificates here`,
-  BACKEND_TLS_CA_NOT_FOUND: (ref: string) =>
-    `caCertificateRef ConfigMap ${ref} does not exist in the policy's namespace`,
-  BACKEND_TLS_CA_NO_KEY: (ref: string) =>
+  CA_NOT_PERMITTED: (ref: string, from: string) =>
+    `caCertificateRef to ConfigMap ${ref} from namespace ${from} is not allowed: add a ReferenceGrant in the ConfigMap's namespace from Gateways in ${from} to ConfigMaps`,
+  CA_NOT_FOUND: (ref: string) => `caCertificateRef ConfigMap ${ref} does not exist`,
+  CA_NO_KEY: (ref: string) =>
     `caCertificateRef ConfigMap ${ref} has no key ca.crt; put the PEM CA bundle under data.ca.crt`,
-  BACKEND_TLS_CA_INVALID: (ref: string, why: string) =>
+  CA_INVALID: (ref: string, why: string) =>
     `caCertificateRef ConfigMap ${ref}: ca.crt is not a PEM certificate bundle (${why})`,
   CLIENT_CERTIFICATE_UNUSABLE: (ref: string, why: string) =>
     `spec.tls.backend.clientCertificateRef Secret ${ref} does not hold a usable certificate and key (${why}); backends get no client certificate from this Gateway`,

@@ -207,6 +207,17 @@ for (const fileName of files) {
     (file.cases ?? []).forEach((c, i) => {
       it(caseName(c, i), () => checkRouting(config, c));
     });
+    for (const [key, want] of Object.entries(file.clientValidation ?? {})) {
+      it(`client validation of ${key}`, () => {
+        const [gateway, name] = key.split(' ');
+        const listener = config.ports
+          .flatMap((p) => p.listeners)
+          .find((l) => l.identity.gateway === gateway && l.identity.name === name);
+        expect(listener, `served listener ${key}`).toBeDefined();
+        const v = listener!.clientValidation;
+        expect(v === undefined ? 'none' : `${v.mode} ${v.ca.length}`).toBe(want);
+      });
+    }
     if (file.clientCertificates !== undefined) {
       it('client certificates of the Gateways', () =>
         expect([...config.backendClientCertificates.keys()].sort()).toEqual(

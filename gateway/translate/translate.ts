@@ -426,6 +426,7 @@ function buildPorts(
       source: 'Gateway',
       ...(state.hostname === undefined ? {} : { hostname: state.hostname }),
       certificates: state.certificates,
+      ...(state.clientValidation === undefined ? {} : { clientValidation: state.clientValidation }),
     });
   }
   for (const listener of ingressListeners) {

@@ -23,6 +23,8 @@
 //   backendTls:             what each Service port gets (BackendTLSPolicy)
 //     ns/svc:port: none | {serverName, ca: n | system, subjectAltNames: [Type:value]} | {refused: text}
 //   clientCertificates: [ns/gw, ...]   the Gateways with a usable spec.tls.backend client certificate
+//   clientValidation:       served listeners' client certificate checks (spec.tls.frontend)
+//     ns/gw listener: none | <mode> <CA bundles>
 
 import { parse } from 'yaml';
 import { loadManifestText } from '../../../src/sources/manifests/load.ts';
@@ -105,6 +107,8 @@ export interface CaseFile {
   backendTls?: Record<string, BackendTlsCase>;
   /** The Gateways (`ns/name`) with a usable spec.tls.backend.clientCertificateRef. */
   clientCertificates?: string[];
+  /** By `ns/gateway listener`: `none`, or `<mode> <number of CA bundles>` (spec.tls.frontend). */
+  clientValidation?: Record<string, string>;
 }
 
 export function loadCaseFile(

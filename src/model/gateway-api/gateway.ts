@@ -17,6 +17,7 @@ import {
   group,
   hostname,
   kind,
+  namespaceName,
   objectName,
   secretObjectReferenceSchema,
   sectionName,
@@ -151,16 +152,53 @@ const infrastructure = z.looseObject({
   parametersRef: z.looseObject({ group: group(), kind: kind(), name: objectName() }).optional(),
 });
 
+/** A frontend validation's CA reference (core ObjectReference: a ConfigMap holding ca.crt). */
+const caCertificateRef = z.looseObject({
+  group: group(),
+  kind: kind(),
+  name: objectName(),
+  namespace: namespaceName().optional(),
+});
+
+/** Client certificate validation at HTTPS listeners (mutual TLS from clients). */
+const frontendTlsConfig = z.looseObject({
+  validation: z
+    .looseObject({
+      caCertificateRefs: list(caCertificateRef, 1, 8),
+      mode: oneOf(['AllowValidOnly', 'AllowInsecureFallback']).default('AllowValidOnly'),
+    })
+    .optional(),
+});
+
 /**
  * spec.tls: `backend.clientCertificateRef`, the certificate the Gateway
  * presents to backends that ask for one (mutual TLS, with BackendTLSPolicy);
- * `frontend` (client certificate validation) is kept as written.
+ * `frontend`, the client certificates its HTTPS listeners ask for and
+ * check (`default`, or `perPort` for the listeners on one port).
  */
 const gatewayTls = z.looseObject({
   backend: z
     .looseObject({ clientCertificateRef: secretObjectReferenceSchema.optional() })
     .optional(),
-  frontend: z.looseObject({}).optional(),
+  frontend: z
+    .looseObject({
+      default: frontendTlsConfig,
+      perPort: list(z.looseObject({ port: portNumber(), tls: frontendTlsConfig }), 0, 64)
+        .superRefine((entries, ctx) => {
+          const seen = new Set<number>();
+          entries.forEach((entry, i) => {
+            if (seen.has(entry.port))
+              ctx.addIssue({
+                code: 'custom',
+                path: [i],
+                message: 'Port for TLS configuration must be unique within the Gateway',
+              });
+            seen.add(entry.port);
+          });
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export const gatewaySpecSchema = z
