@@ -165,12 +165,39 @@ export function endpoint(port: number, address = '127.0.0.1'): EndpointAddress {
 }
 
 /** A port nothing listens on: connections to it are refused. */
-export async function deadPort(): Promise<number> {
+/**
+ * A port that was free a moment ago: for a test that binds it again later
+ * (port 1 must stay refused for the others). Another test's server may
+ * take it meanwhile; use deadPort() where nothing binds it again.
+ */
+export async function freedPort(): Promise<number> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = portOf(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * A loopback port whose connects are refused: 1 (tcpmux), checked. Not a
+ * port freed after use: tests running alongside get ephemeral ports from
+ * the same range and one could take it meanwhile (a test then waited on a
+ * live server instead of a refusal); nothing here binds port 1.
+ */
+export async function deadPort(): Promise<number> {
+  const refused = await new Promise<boolean>((resolve) => {
+    const socket = net.connect(1, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+  if (!refused)
+    throw new Error(
+      '127.0.0.1:1 does not refuse connections here; these tests need a port nothing listens on',
+    );
+  return 1;
 }
 
 export function upstreamOf(

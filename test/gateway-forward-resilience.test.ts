@@ -18,6 +18,7 @@ import {
   echoName,
   endpoint,
   eventually,
+  freedPort,
   missingBinary,
   planOf,
   rawConnection,
@@ -158,7 +159,7 @@ describe.skipIf(skipFor(missing))('forward() when endpoints fail', () => {
   it('brings a refused endpoint back once it listens again', async () => {
     cleanup = new Cleanup();
     const good = await startBackend(cleanup, echoName, 'good');
-    const port = await deadPort();
+    const port = await freedPort();
     const { upstream, url } = await gateway(
       [endpoint(port), good.endpoint],
       {},
