@@ -28,6 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
+import type { ClientValidation } from './translate/gateway-config.ts';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS';
 
@@ -97,7 +98,7 @@ export interface CertificateSelection {
   clientValidation(servername: string | undefined): ClientValidationMode | undefined;
 }
 
-export type ClientValidationMode = 'AllowValidOnly' | 'AllowInsecureFallback';
+export type ClientValidationMode = ClientValidation['mode'];
 
 export interface ListenerOptions {
   port: number;

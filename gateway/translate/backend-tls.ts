@@ -13,10 +13,10 @@
 // whole Service on that port (the narrower target, as Envoy Gateway does).
 
 import { createHash } from 'node:crypto';
-import type { PierError } from '../../src/errors.ts';
 import type { BackendTLSPolicy, Service } from '../../src/model.ts';
 import { stableStringify } from '../../src/stable-json.ts';
 import type { UpstreamSubjectAltName, UpstreamTls } from '../upstream.ts';
+import type { RefFailure } from './backends.ts';
 import { type CaBundles, resolveCaRefs } from './ca-bundles.ts';
 import { ConditionType, condition, Reason, resolvedRefsCondition } from './conditions.ts';
 import type { Condition, Problem } from './gateway-config.ts';
@@ -60,11 +60,6 @@ export function backendTlsOf(
   );
 }
 
-interface Failure {
-  reason: string;
-  error: PierError;
-}
-
 function resolveCAs(policy: BackendTLSPolicy, snapshot: Snapshot): CaBundles {
   return resolveCaRefs(policy.spec.validation.caCertificateRefs ?? [], snapshot, {
     namespace: namespaceOf(policy),
@@ -106,18 +101,17 @@ export function resolveBackendTls(snapshot: Snapshot): BackendTls {
     const generation = policy.metadata.generation;
     const { cas, failures } = resolveCAs(policy, snapshot);
     const noValidCA =
-      policy.spec.validation.wellKnownCACertificates === undefined && cas.length === 0;
-    const setting: BackendTlsSetting = noValidCA
-      ? {
-          refused: TranslateProblems.BACKEND_TLS_NO_VALID_CA(
+      policy.spec.validation.wellKnownCACertificates === undefined && cas.length === 0
+        ? TranslateProblems.BACKEND_TLS_NO_VALID_CA(
             keyOf(policy),
             failures.map((f) => f.error.message).join('; '),
-          ).message,
-        }
-      : { tls: upstreamTls(policy, cas) };
+          )
+        : undefined;
+    const setting: BackendTlsSetting =
+      noValidCA === undefined ? { tls: upstreamTls(policy, cas) } : { refused: noValidCA.message };
 
-    const targetFailures: Failure[] = [];
-    const conflicts: Failure[] = [];
+    const targetFailures: RefFailure[] = [];
+    const conflicts: RefFailure[] = [];
     const services = new Set<string>();
     for (const ref of policy.spec.targetRefs) {
       const target = `${namespace}/${ref.name}`;
@@ -153,17 +147,12 @@ export function resolveBackendTls(snapshot: Snapshot): BackendTls {
       claims.set(claim, { policy: keyOf(policy), setting });
     }
 
-    const accepted: Failure | undefined = noValidCA
-      ? {
-          reason: Reason.NoValidCACertificate,
-          error: TranslateProblems.BACKEND_TLS_NO_VALID_CA(
-            keyOf(policy),
-            failures.map((f) => f.error.message).join('; '),
-          ),
-        }
-      : services.size === 0
-        ? targetFailures[0]
-        : (conflicts[0] ?? undefined);
+    const accepted: RefFailure | undefined =
+      noValidCA !== undefined
+        ? { reason: Reason.NoValidCACertificate, error: noValidCA }
+        : services.size === 0
+          ? targetFailures[0]
+          : conflicts[0];
     const conditions = [
       accepted === undefined
         ? condition(ConditionType.Accepted, true, Reason.Accepted, 'Policy is accepted', generation)
@@ -178,8 +167,8 @@ export function resolveBackendTls(snapshot: Snapshot): BackendTls {
     ];
     for (const f of [...failures, ...targetFailures, ...conflicts])
       problems.push(problem(object, f.reason, f.error));
-    if (noValidCA && accepted !== undefined)
-      problems.push(problem(object, accepted.reason, accepted.error));
+    if (noValidCA !== undefined)
+      problems.push(problem(object, Reason.NoValidCACertificate, noValidCA));
     policies.push({ namespace, name: policy.metadata.name, services: [...services], conditions });
   }
 
