@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type CertificateAuthority,
+  caConfigMapYaml,
   createCertificateAuthority,
   curl,
   curlMissing,
@@ -24,20 +25,27 @@ import {
   tlsSecretYaml,
 } from './gateway-harness.ts';
 
-const indent = (text: string, spaces: number) =>
-  text
-    .trim()
-    .split('\n')
-    .map((line) => `${' '.repeat(spaces)}${line}`)
-    .join('\n');
+const configMapYaml = (name: string, pem: string) => caConfigMapYaml('shop', name, pem);
 
-function configMapYaml(name: string, pem: string): string {
-  return `apiVersion: v1
-kind: ConfigMap
-metadata: { name: ${name}, namespace: shop }
-data:
-  ca.crt: |
-${indent(pem, 4)}`;
+/** Route `web` on Gateway `edge` -> Service shop/web port 443 -> the backend; its CA as ConfigMap `ca`. */
+function sceneYaml(port: number, backendPort: number, ca: CertificateAuthority): string {
+  return `${edgeGatewayYaml('shop', port)}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web, namespace: shop }
+spec:
+  parentRefs: [{ name: edge }]
+  rules: [{ backendRefs: [{ name: web, port: 443 }] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { ports: [{ name: http, port: 443, targetPort: http }] }
+---
+${endpointSliceYaml('shop', 'web', [backendPort])}
+---
+${configMapYaml('ca', readFileSync(ca.caFile, 'utf8'))}`;
 }
 
 function policyYaml(caConfigMap: string, hostname = 'web.shop.svc', extra = ''): string {
@@ -72,23 +80,7 @@ describeWithTools('BackendTLSPolicy through the gateway', [curlMissing, opensslM
     await new Promise<void>((resolve) => backend.listen(0, LOOPBACK, () => resolve()));
     const backendPort = (backend.address() as { port: number }).port;
     port = await freePort();
-    live = await startGateway(`${edgeGatewayYaml('shop', port)}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: web, namespace: shop }
-spec:
-  parentRefs: [{ name: edge }]
-  rules: [{ backendRefs: [{ name: web, port: 443 }] }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop }
-spec: { ports: [{ name: http, port: 443, targetPort: http }] }
----
-${endpointSliceYaml('shop', 'web', [backendPort])}
----
-${configMapYaml('ca', readFileSync(ca.caFile, 'utf8'))}
+    live = await startGateway(`${sceneYaml(port, backendPort, ca)}
 ---
 ${configMapYaml('other-ca', readFileSync(otherCa.caFile, 'utf8'))}
 ---
@@ -187,23 +179,7 @@ ${clientCertificateRef}`;
       await new Promise<void>((resolve) => backend.listen(0, LOOPBACK, () => resolve()));
       const backendPort = (backend.address() as { port: number }).port;
       port = await freePort();
-      live = await startGateway(`${edgeGatewayYaml('shop', port)}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: web, namespace: shop }
-spec:
-  parentRefs: [{ name: edge }]
-  rules: [{ backendRefs: [{ name: web, port: 443 }] }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop }
-spec: { ports: [{ name: http, port: 443, targetPort: http }] }
----
-${endpointSliceYaml('shop', 'web', [backendPort])}
----
-${configMapYaml('ca', readFileSync(ca.caFile, 'utf8'))}
+      live = await startGateway(`${sceneYaml(port, backendPort, ca)}
 ---
 ${policyYaml('ca')}
 ---

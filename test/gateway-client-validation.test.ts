@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type Backend,
   type CertificateAuthority,
+  caConfigMapYaml,
   createCertificateAuthority,
   curl,
   curlMissing,
@@ -23,13 +24,6 @@ import {
   startGateway,
   tlsSecretYaml,
 } from './gateway-harness.ts';
-
-const indent = (text: string, spaces: number) =>
-  text
-    .trim()
-    .split('\n')
-    .map((line) => `${' '.repeat(spaces)}${line}`)
-    .join('\n');
 
 describeWithTools(
   'client certificate validation at HTTPS listeners',
@@ -107,12 +101,7 @@ ${serviceYaml('shop', 'web', [backend.port])}
 ---
 ${tlsSecretYaml('shop', 'server', serverCa.issue(['mtls.example.com', 'open.example.com']))}
 ---
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: clients, namespace: shop }
-data:
-  ca.crt: |
-${indent(readFileSync(clientCa.caFile, 'utf8'), 4)}`);
+${caConfigMapYaml('shop', 'clients', readFileSync(clientCa.caFile, 'utf8'))}`);
     });
 
     afterAll(async () => {

@@ -355,6 +355,21 @@ ports: [{ name: http, port: ${port}, protocol: TCP${appProtocol === undefined ? 
     .join('\n---\n');
 }
 
+/** A ConfigMap holding a PEM CA bundle under `ca.crt` (BackendTLSPolicy, Gateway spec.tls.frontend). */
+export function caConfigMapYaml(namespace: string, name: string, pem: string): string {
+  const indented = pem
+    .trim()
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+  return `apiVersion: v1
+kind: ConfigMap
+metadata: { name: ${name}, namespace: ${namespace} }
+data:
+  ca.crt: |
+${indented}`;
+}
+
 export function tlsSecretYaml(namespace: string, name: string, pair: KeyPair): string {
   return `apiVersion: v1
 kind: Secret
