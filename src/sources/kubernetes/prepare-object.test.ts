@@ -109,6 +109,25 @@ describe('prepareObject', () => {
     if (!prepared.ok) expect(prepared.error.message).toContain('served as Service but is a Node');
   });
 
+  it('keeps only the ConfigMap data Pier reads (ca.crt), in data and binaryData', () => {
+    const configMaps = apiResourceOf(Kinds.ConfigMap)!;
+    const prepared = prepareObject(
+      {
+        metadata: { name: 'mixed', namespace: 'shop' },
+        data: { 'ca.crt': 'PEM', 'dashboard.json': '{"big": true}' },
+        binaryData: { blob: 'AAEC' },
+      },
+      configMaps,
+      'v1',
+    );
+    expect(prepared.ok).toBe(true);
+    if (!prepared.ok) return;
+    expect(prepared.object).toMatchObject({ data: { 'ca.crt': 'PEM' }, binaryData: {} });
+    expect((prepared.object as { data: object }).data).not.toHaveProperty('dashboard.json');
+    // Other kinds keep all of theirs.
+    expect(services.dataKeys).toBeUndefined();
+  });
+
   it('never throws on odd input', () => {
     for (const raw of [null, 7, 'x', [], { metadata: 5 }, { metadata: { name: 5 } }]) {
       expect(prepareObject(raw, services, 'v1').ok).toBe(false);

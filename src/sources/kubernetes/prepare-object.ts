@@ -1,7 +1,8 @@
 // From an object as the API server serves it to one as the Store keeps it:
 // apiVersion and kind filled in (list items of built-in kinds carry neither),
 // managedFields dropped (server bookkeeping, large, and changed by every
-// write), checked and defaulted by validateObject, and marked as this
+// write), data keys Pier does not read dropped where the resource says so
+// (ConfigMaps: only ca.crt), checked and defaulted by validateObject, and marked as this
 // source's own. Pure: the same input gives the same object and fingerprint.
 
 import { unknownKind } from '../../model/errors.ts';
@@ -47,6 +48,22 @@ export function rawResourceVersion(raw: unknown): string {
   return typeof meta?.resourceVersion === 'string' ? meta.resourceVersion : '';
 }
 
+/** The object with only `keys` left in data and binaryData (all of them when `keys` is undefined). */
+function keepDataKeys(
+  raw: Record<string, unknown>,
+  keys: readonly string[] | undefined,
+): Record<string, unknown> {
+  if (keys === undefined) return raw;
+  const pick = (map: unknown) =>
+    isPlainObject(map)
+      ? Object.fromEntries(keys.filter((k) => k in map).map((k) => [k, map[k]]))
+      : map;
+  const out: Record<string, unknown> = { ...raw };
+  if (raw.data !== undefined) out.data = pick(raw.data);
+  if (raw.binaryData !== undefined) out.binaryData = pick(raw.binaryData);
+  return out;
+}
+
 export function prepareObject(raw: unknown, resource: ApiResource, apiVersion: string): Prepared {
   let input: unknown = raw;
   if (isPlainObject(raw)) {
@@ -54,7 +71,7 @@ export function prepareObject(raw: unknown, resource: ApiResource, apiVersion: s
       ? raw.metadata
       : ({} as Record<string, unknown>);
     input = {
-      ...raw,
+      ...keepDataKeys(raw, resource.dataKeys),
       apiVersion:
         typeof raw.apiVersion === 'string' && raw.apiVersion !== '' ? raw.apiVersion : apiVersion,
       kind: typeof raw.kind === 'string' && raw.kind !== '' ? raw.kind : resource.kindName,

@@ -21,6 +21,12 @@ export interface ApiResource {
   namespaced: boolean;
   /** Always part of the request: Pier reads only TLS Secrets. */
   fieldSelector?: string;
+  /**
+   * The only data keys kept (data and binaryData): Pier reads only CA
+   * bundles from ConfigMaps, and a cluster's other ConfigMaps (dashboards,
+   * app configs) would fill the Store for nothing.
+   */
+  dataKeys?: readonly string[];
 }
 
 function resource(
@@ -28,7 +34,7 @@ function resource(
   versions: readonly string[],
   plural: string,
   namespaced: boolean,
-  fieldSelector?: string,
+  filters: { fieldSelector?: string; dataKeys?: readonly string[] } = {},
 ): ApiResource {
   const slash = kind.lastIndexOf('/');
   return {
@@ -38,7 +44,7 @@ function resource(
     versions,
     plural,
     namespaced,
-    ...(fieldSelector === undefined ? {} : { fieldSelector }),
+    ...filters,
   };
 }
 
@@ -48,8 +54,8 @@ export const API_RESOURCES: readonly ApiResource[] = [
   resource(Kinds.Service, ['v1'], 'services', true),
   resource(Kinds.EndpointSlice, ['v1'], 'endpointslices', true),
   resource(Kinds.Pod, ['v1'], 'pods', true),
-  resource(Kinds.Secret, ['v1'], 'secrets', true, `type=${TLS_SECRET_TYPE}`),
-  resource(Kinds.ConfigMap, ['v1'], 'configmaps', true),
+  resource(Kinds.Secret, ['v1'], 'secrets', true, { fieldSelector: `type=${TLS_SECRET_TYPE}` }),
+  resource(Kinds.ConfigMap, ['v1'], 'configmaps', true, { dataKeys: ['ca.crt'] }),
   resource(Kinds.GatewayClass, ['v1', 'v1beta1'], 'gatewayclasses', false),
   resource(Kinds.Gateway, ['v1', 'v1beta1'], 'gateways', true),
   resource(Kinds.HTTPRoute, ['v1', 'v1beta1'], 'httproutes', true),
