@@ -13,6 +13,13 @@
 // session affinity (Service sessionAffinity ClientIP, or a route's
 // sessionPersistence) gets a hashing balancer (maglev) and pools of its own,
 // so that routes without affinity keep least-request.
+//
+// Backend TLS (the translator's BackendTLSPolicy table, lookup.backendTls)
+// belongs to the Service port: its settings are part of the upstream, and a
+// change of them gives it new pools. Over TLS, routes of a Gateway with a
+// client certificate (spec.tls.backend) get pools of their own that present
+// it; a port refused by its policy (no valid CA) gets no endpoint, and
+// routing answers its requests with 500.
 
 import type { EndpointSlice, Service } from '../../src/model.ts';
 import type { BalancerKind } from '../balancer.ts';
