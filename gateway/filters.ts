@@ -12,13 +12,15 @@
 // Pier runs filters in this fixed order, whatever order the rule lists them
 // in (the spec allows a strict order if documented; gateway/README.md says so):
 //   1. unresolved             an ExtensionRef Pier does not know: answer 500, never skip it
-//   2. requestRedirect        answer 30x with Location (built from the request as received)
-//   3. requestHeaderModifier  set, add, remove request headers
-//   4. urlRewrite             replace Host and/or the path
-//   5. requestMirror          copy the request, as modified by 3 and 4, to each mirror
-//   6. responseHeaderModifier set, add, remove response headers (also on redirects)
+//   2. cors                   answer a preflight; CORS response headers for an allowed Origin
+//   3. requestRedirect        answer 30x with Location (built from the request as received)
+//   4. requestHeaderModifier  set, add, remove request headers
+//   5. urlRewrite             replace Host and/or the path
+//   6. requestMirror          copy the request, as modified by 4 and 5, to each mirror
+//   7. responseHeaderModifier set, add, remove response headers (also on redirects and preflights)
 // RequestRedirect and URLRewrite never share a rule (the translator refuses it).
 
+import { corsStep } from './filters/cors.ts';
 import {
   NO_HEADER_EDITS,
   requestHeaderStep,
@@ -73,7 +75,29 @@ export interface MirrorConfig {
   fraction: number;
 }
 
+/** An allowed origin of a CORS filter; `host` may hold one `*` (greedy to the left). */
+export interface CorsOrigin {
+  scheme: string;
+  host: string;
+  /** Explicit, or 80/443 by scheme. */
+  port: number;
+}
+
+export interface CorsConfig {
+  /** allowOrigins is `*`. */
+  anyOrigin: boolean;
+  origins: readonly CorsOrigin[];
+  allowCredentials: boolean;
+  /** As configured; `['*']` for the wildcard. */
+  allowMethods: readonly string[];
+  allowHeaders: readonly string[];
+  exposeHeaders: readonly string[];
+  /** Seconds (Access-Control-Max-Age). */
+  maxAge: number;
+}
+
 export interface FilterConfig {
+  cors?: CorsConfig;
   requestHeaderModifier?: HeaderEdits;
   responseHeaderModifier?: HeaderEdits;
   requestRedirect?: RedirectConfig;
@@ -87,8 +111,11 @@ export type FilterName = keyof FilterConfig;
 
 /** What the filters decided for one request. */
 export interface ForwardDecision {
-  /** forward: proxy to a backend; redirect: answer `status` with `location`; respond: answer `status`. */
-  action: 'forward' | 'redirect' | 'respond';
+  /**
+   * forward: proxy to a backend; redirect: answer `status` with `location`;
+   * respond: answer `status`; preflight: answer a CORS preflight (`status`, `responseAdditions`).
+   */
+  action: 'forward' | 'redirect' | 'respond' | 'preflight';
   /** 0 when forwarding. */
   status: number;
   location: string | undefined;
@@ -100,6 +127,11 @@ export interface ForwardDecision {
   responseHeaders: HeaderEdits;
   /** Where to copy the request; their responses are ignored. */
   mirrors: readonly ServiceBackend[];
+  /**
+   * Response headers this request gets on top of the rule's edits, replacing
+   * the backend's of those names (CORS: they depend on the request's Origin).
+   */
+  responseAdditions: readonly string[];
 }
 
 export interface FilterContext {
@@ -122,6 +154,7 @@ export type FilterStep<K extends FilterName> = (
 /** The order filters run in; a step that answers the request stops the request-side steps. */
 export const FILTER_ORDER = [
   'unresolved',
+  'cors',
   'requestRedirect',
   'requestHeaderModifier',
   'urlRewrite',
@@ -134,6 +167,7 @@ const RESPONSE_STEPS: ReadonlySet<FilterName> = new Set<FilterName>(['responseHe
 
 const STEPS: { [K in FilterName]: FilterStep<K> } = {
   unresolved: unresolvedStep,
+  cors: corsStep,
   requestRedirect: redirectStep,
   requestHeaderModifier: requestHeaderStep,
   urlRewrite: urlRewriteStep,
@@ -142,6 +176,7 @@ const STEPS: { [K in FilterName]: FilterStep<K> } = {
 };
 
 const NO_MIRRORS: readonly ServiceBackend[] = Object.freeze([]);
+const NO_ADDITIONS: readonly string[] = Object.freeze([]);
 
 /**
  * Runs a rule's filters over a request. Pure: the same config, request and
@@ -162,6 +197,7 @@ export function runFilters(
     requestHeaders: NO_HEADER_EDITS,
     responseHeaders: NO_HEADER_EDITS,
     mirrors: NO_MIRRORS,
+    responseAdditions: NO_ADDITIONS,
   };
   let answered = false;
   for (const name of FILTER_ORDER) {

@@ -3,7 +3,7 @@
 //   target (origin/absolute form, dot segments) ─bad─> 400
 //   HTTPS: SNI's listener != Host's listener ────────> 421
 //   table.lookup(view) ─none─> 404 (gRPC: UNIMPLEMENTED)
-//   rule filters (only rules with redirect/rewrite/mirror/unresolved run decide())
+//   rule filters (only rules with cors/redirect/rewrite/mirror/unresolved run decide())
 //        redirect ─> 30x + Location      unresolved filter ─> 500
 //   weighted backend ─unresolved─> 500
 //   forward(req, res, plan) / forwardUpgrade(req, socket, head, plan)
@@ -54,6 +54,7 @@ const FILTER_ANSWER: LocalAnswer = { ...FILTER_NOT_SUPPORTED, key: undefined };
 const MISDIRECTED_ANSWER: LocalAnswer = { ...MISDIRECTED, key: undefined };
 const errorAnswer = (key: GatewayErrorKey): LocalAnswer => ({ ...gatewayErrorResponses[key], key });
 const UNRESOLVED_ANSWER = errorAnswer('BACKEND_UNRESOLVED');
+const NO_ADDITIONS: readonly string[] = Object.freeze([]);
 const BAD_REQUEST_ANSWER = errorAnswer('BAD_REQUEST');
 const NO_ROUTE_ANSWER = errorAnswer('NO_ROUTE');
 
@@ -221,11 +222,25 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
     let host = view.absolute ? view.host : undefined;
     let mirrors: ForwardDecision['mirrors'] | undefined;
     let requestEdits: ForwardDecision['requestHeaders'] | undefined;
+    let additions: readonly string[] = NO_ADDITIONS;
     if (rule.decides) {
       const decision = decide(match, view);
+      additions = decision.responseAdditions;
+      if (decision.action === 'preflight') {
+        return {
+          status: decision.status,
+          headers: applyHeaderEdits(
+            ['content-length', '0', ...additions],
+            decision.responseHeaders,
+          ),
+          body: undefined,
+          code: undefined,
+          key: undefined,
+        };
+      }
       if (decision.action === 'redirect') {
         const headers = applyHeaderEdits(
-          ['location', decision.location ?? '/', 'content-length', '0'],
+          ['location', decision.location ?? '/', 'content-length', '0', ...additions],
           decision.responseHeaders,
         );
         return {
@@ -259,10 +274,11 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
         rule.clientCertificate,
       );
     }
-    if (target === undefined && host === undefined) return backend.plan;
+    if (target === undefined && host === undefined && additions.length === 0) return backend.plan;
     const p: ForwardPlan = { upstream: backend.plan.upstream, policy: backend.plan.policy };
     if (target !== undefined) p.path = target;
     if (host !== undefined) p.host = host;
+    if (additions.length > 0) p.responseAdditions = additions;
     return p;
   }
 

@@ -116,6 +116,7 @@ export function backendWants(
 function needsDecide(match: RouteMatch): boolean {
   const f = match.filters;
   return (
+    f.cors !== undefined ||
     f.requestRedirect !== undefined ||
     f.urlRewrite !== undefined ||
     f.unresolved !== undefined ||

@@ -214,9 +214,10 @@ describe('an unresolved filter', () => {
 });
 
 describe('filter order', () => {
-  it('is fixed: errors, redirect, request headers, rewrite, mirror, response headers', () => {
+  it('is fixed: errors, CORS, redirect, request headers, rewrite, mirror, response headers', () => {
     expect(FILTER_ORDER).toEqual([
       'unresolved',
+      'cors',
       'requestRedirect',
       'requestHeaderModifier',
       'urlRewrite',

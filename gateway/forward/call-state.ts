@@ -35,6 +35,8 @@ export abstract class CallState extends RequestHeaderScanState implements Forwar
   // --- the attempt ---
   readonly upstream: Upstream;
   readonly policy: ForwardPolicy;
+  /** ForwardPlan.responseAdditions. */
+  readonly responseAdditions: readonly string[] | undefined;
   /** The headers sent upstream (flat name, value pairs). */
   readonly headers: string[] = [];
   /** Host of the current (or last) attempt; `attemptHost` is set while one runs. */
@@ -54,6 +56,7 @@ export abstract class CallState extends RequestHeaderScanState implements Forwar
     this.upstream = plan.upstream;
     this.upstreamName = plan.upstream.name;
     this.policy = plan.policy;
+    this.responseAdditions = plan.responseAdditions;
     this.method = method ?? 'GET';
     this.path = plan.path ?? url ?? '/';
   }

@@ -75,6 +75,25 @@ class AttemptAborted extends Error {
 }
 const abortedByGateway = new AttemptAborted('attempt aborted by the gateway');
 
+/**
+ * The backend's headers with a request's additions (flat pairs, lowercase
+ * names: CORS) in place of its own of those names, Vary joined instead; the
+ * route's response edits then apply to the result as to any header.
+ */
+function withAdditions(headers: ParsedHeaders, additions: readonly string[]): ParsedHeaders {
+  const out: ParsedHeaders = { ...headers };
+  for (let i = 0; i + 1 < additions.length; i += 2) {
+    const name = additions[i]!;
+    const value = additions[i + 1]!;
+    const existing = name === 'vary' ? out.vary : undefined;
+    out[name] =
+      existing === undefined
+        ? value
+        : `${Array.isArray(existing) ? existing.join(', ') : existing}, ${value}`;
+  }
+  return out;
+}
+
 function onResponseClose(this: InboundResponse): void {
   (this as CallCarrier)[kCall]?.onClientClose();
 }
@@ -297,7 +316,13 @@ class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
       return;
     }
     const out: string[] = [];
-    filterResponseHeaders(headers, this.policy.responseEdits, out);
+    filterResponseHeaders(
+      this.responseAdditions === undefined
+        ? headers
+        : withAdditions(headers, this.responseAdditions),
+      this.policy.responseEdits,
+      out,
+    );
     if (this.setCookie !== undefined) out.push('set-cookie', this.setCookie);
     try {
       this.res.writeHead(status, out);

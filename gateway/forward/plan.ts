@@ -93,6 +93,11 @@ export interface ForwardPlan {
   path?: string;
   /** The Host sent upstream when a filter rewrote it; default the client's. */
   host?: string;
+  /**
+   * Response headers for this request on top of the policy's edits, replacing
+   * the backend's of those names (flat name, value pairs, lowercase names: CORS).
+   */
+  responseAdditions?: readonly string[];
 }
 
 function timeout(name: string, value: number | undefined): number {

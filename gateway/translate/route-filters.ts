@@ -3,8 +3,8 @@
 // What makes a rule unservable (it is dropped, and the route says why):
 // RequestRedirect with URLRewrite, a filter type repeated that may not be,
 // ReplacePrefixMatch on a rule without exactly one PathPrefix match, one
-// header name in two lists of a modifier, a filter type Pier does not run
-// (CORS, ExternalAuth). What only degrades it (ResolvedRefs False, the rule
+// header name in two lists of a modifier, a CORS filter whose origins do not
+// parse, a filter type Pier does not run (ExternalAuth). What only degrades it (ResolvedRefs False, the rule
 // is served): a mirror whose backend cannot be resolved (the mirror is left
 // out), an ExtensionRef Pier does not know (its requests get 500, as the
 // spec says such a filter must never be skipped).
@@ -15,7 +15,10 @@ import type {
   HTTPPathModifier,
   HTTPRouteFilter,
 } from '../../src/model.ts';
+import { parseOrigin } from '../filters/cors.ts';
 import type {
+  CorsConfig,
+  CorsOrigin,
   FilterConfig,
   HeaderEdits,
   MirrorConfig,
@@ -64,6 +67,35 @@ function incompatible(scope: FilterScope, what: string): RefFailure {
   return {
     reason: Reason.IncompatibleFilters,
     error: TranslateProblems.RULE_INCOMPATIBLE_FILTERS(scope.rule, what),
+  };
+}
+
+/** A CORS filter as its compiled config, or why it cannot be run. */
+export function compileCors(filter: NonNullable<HTTPRouteFilter['cors']>): CorsConfig | string {
+  const allowOrigins = filter.allowOrigins ?? [];
+  const anyOrigin = allowOrigins.includes('*');
+  if (anyOrigin && allowOrigins.length > 1)
+    return 'allowOrigins cannot contain * alongside other origins';
+  const origins: CorsOrigin[] = [];
+  for (const value of anyOrigin ? [] : allowOrigins) {
+    const origin = parseOrigin(value);
+    if (origin === undefined || (origin.scheme !== 'http' && origin.scheme !== 'https'))
+      return `allowOrigins entry ${JSON.stringify(value)} is not an http(s)://host[:port] origin`;
+    if (origin.host.indexOf('*') !== origin.host.lastIndexOf('*'))
+      return `allowOrigins entry ${JSON.stringify(value)} has more than one *`;
+    origins.push(origin);
+  }
+  const allowMethods = filter.allowMethods ?? [];
+  if (allowMethods.includes('*') && allowMethods.length > 1)
+    return 'allowMethods cannot contain * alongside other methods';
+  return {
+    anyOrigin,
+    origins,
+    allowCredentials: filter.allowCredentials === true,
+    allowMethods,
+    allowHeaders: filter.allowHeaders ?? [],
+    exposeHeaders: filter.exposeHeaders ?? [],
+    maxAge: filter.maxAge,
   };
 }
 
@@ -198,6 +230,14 @@ export function compileFilters(
         const error = TranslateProblems.FILTER_EXTENSION_UNKNOWN(scope.rule, what);
         refFailures.push({ reason: Reason.InvalidKind, error });
         config.unresolved = { status: 500, message: error.message };
+        break;
+      }
+      case 'CORS': {
+        const field = (filter as HTTPRouteFilter).cors;
+        if (field === undefined) break;
+        const cors = compileCors(field);
+        if (typeof cors === 'string') return fail(unsupported(scope, `CORS: ${cors}`));
+        config.cors = cors;
         break;
       }
       default:

@@ -167,7 +167,13 @@ export function run(config: GatewayConfig, request: CaseRequest): Outcome {
   if (match === undefined) return { statusCode: 404 };
   const route = `${match.route.kind} ${match.route.namespace}/${match.route.name}`;
   const decision = decide(match, view, () => 0);
-  const responseHeaders = applyHeaderEdits([], decision.responseHeaders);
+  // As the gateway sends them: the request's additions (CORS), then the rule's edits.
+  const responseHeaders = applyHeaderEdits(
+    [...decision.responseAdditions],
+    decision.responseHeaders,
+  );
+  if (decision.action === 'preflight')
+    return { statusCode: decision.status, route, responseHeaders };
   if (decision.action === 'redirect')
     return { statusCode: decision.status, route, location: decision.location!, responseHeaders };
   if (decision.action === 'respond') return { statusCode: decision.status, route, responseHeaders };
