@@ -123,7 +123,9 @@ describe('prepareObject', () => {
     expect(prepared.ok).toBe(true);
     if (!prepared.ok) return;
     expect(prepared.object).toMatchObject({ data: { 'ca.crt': 'PEM' }, binaryData: {} });
-    expect((prepared.object as unknown as { data: object }).data).not.toHaveProperty('dashboard.json');
+    expect((prepared.object as unknown as { data: object }).data).not.toHaveProperty(
+      'dashboard.json',
+    );
     // Other kinds keep all of theirs.
     expect(services.dataKeys).toBeUndefined();
   });
