@@ -48,6 +48,12 @@ export interface ListenerLimits {
   keepAliveTimeoutMs: number;
   /** Concurrent streams per HTTP/2 connection. */
   maxConcurrentStreams: number;
+  /**
+   * An upgraded connection (WebSocket) with no bytes either way for this
+   * long is closed, both sides; 0: never. Also ends a tunnel one peer
+   * half-closed and the other never closes.
+   */
+  tunnelIdleTimeoutMs: number;
 }
 
 export const DEFAULT_LISTENER_LIMITS: Readonly<ListenerLimits> = Object.freeze({
@@ -57,6 +63,7 @@ export const DEFAULT_LISTENER_LIMITS: Readonly<ListenerLimits> = Object.freeze({
   requestTimeoutMs: 300_000,
   keepAliveTimeoutMs: 60_000,
   maxConcurrentStreams: 128,
+  tunnelIdleTimeoutMs: 3_600_000,
 });
 
 /** What the listener calls; the assembly's request handler implements it. */

@@ -55,6 +55,7 @@ ${serviceYaml('default', 'be', [backend.port])}`,
         requestTimeoutMs: 5000,
         keepAliveTimeoutMs: 5000,
         maxConcurrentStreams: 100,
+        tunnelIdleTimeoutMs: 3_600_000,
       },
     },
   );

@@ -11,7 +11,8 @@
 //   client <════ raw bytes, both ways (socket.pipe) ════> endpoint
 //
 // Request timeouts apply until the 101 only: a WebSocket lives as long as
-// its peers want. While the tunnel is open it counts as one request in
+// its peers want, or until it is idle for the listener's
+// tunnelIdleTimeoutMs. While the tunnel is open it counts as one request in
 // flight to its endpoint (so least-request spreads long-lived connections).
 
 import type { IncomingMessage } from 'node:http';
@@ -154,7 +155,9 @@ class UpgradeCall extends CallState implements ProxiedRequest, ForwardResult {
     client.on('data', (chunk: Buffer) => {
       this.bytesReceived += chunk.length;
     });
-    // Half-closes pass through: pipe() ends the other side's writable on end.
+    // A FIN from either side ends the tunnel: pipe() passes it on, then both
+    // sockets close (neither is left half open). Idle tunnels are the
+    // listener's business (limits.tunnelIdleTimeoutMs).
     upstreamSocket.pipe(client);
     client.pipe(upstreamSocket);
   }

@@ -30,7 +30,7 @@ import {
   type Http2ServerResponse,
   type ServerHttp2Session,
 } from 'node:http2';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   createServer as createTlsServer,
@@ -192,7 +192,16 @@ export function createListener(options: ListenerOptions): Listener {
       conn.active++;
       inFlight++;
     }
+    // Every byte of the tunnel passes through the client socket (read one
+    // way, written the other), so its inactivity timer is the tunnel's.
+    // Closing it makes the forwarder close the backend side too.
+    if (limits.tunnelIdleTimeoutMs > 0 && socket instanceof Socket)
+      socket.setTimeout(limits.tunnelIdleTimeoutMs, onTunnelIdle);
     handlers.upgrade(req, socket, head);
+  }
+
+  function onTunnelIdle(this: Socket): void {
+    this.destroy();
   }
 
   function onConnect(_req: IncomingMessage, socket: Duplex): void {

@@ -100,6 +100,11 @@ export const gateway = section(
         default: 128,
         description: 'Streams per HTTP/2 client connection.',
       }),
+      tunnelIdleTimeoutMs: setting(ms(86_400_000), {
+        default: 3_600_000,
+        description:
+          'An upgraded connection (WebSocket) with no bytes either way for this long is closed, both sides; 0: never.',
+      }),
     }),
     ingress: section('networking.k8s.io/v1 Ingresses, served on ports of their own.', {
       enabled: setting(z.boolean(), {
