@@ -96,8 +96,25 @@ export interface CorsConfig {
   maxAge: number;
 }
 
+/**
+ * ExternalAuth (HTTP): every request is first sent, without its body, to
+ * the auth backend; a 200 lets it through (with the allowed headers of the
+ * auth response added), anything else is the client's answer. The gateway
+ * runs it (gateway/assembly/external-auth.ts), not runFilters: it waits.
+ */
+export interface ExternalAuthConfig {
+  backend: ServiceBackend;
+  /** Prepended to the request's path for the auth request ('' for none). */
+  pathPrefix: string;
+  /** Lowercase names of client headers sent besides Host, Authorization and Content-Length. */
+  allowedRequestHeaders: readonly string[];
+  /** Lowercase names of auth response headers copied into the upstream request; empty: all but Host. */
+  allowedResponseHeaders: readonly string[];
+}
+
 export interface FilterConfig {
   cors?: CorsConfig;
+  externalAuth?: ExternalAuthConfig;
   requestHeaderModifier?: HeaderEdits;
   responseHeaderModifier?: HeaderEdits;
   requestRedirect?: RedirectConfig;
@@ -165,7 +182,8 @@ export const FILTER_ORDER = [
 /** Steps that still run once the request has been answered (they shape the response). */
 const RESPONSE_STEPS: ReadonlySet<FilterName> = new Set<FilterName>(['responseHeaderModifier']);
 
-const STEPS: { [K in FilterName]: FilterStep<K> } = {
+/** externalAuth has no step here: it waits for its backend (gateway/assembly/external-auth.ts). */
+const STEPS: { [K in Exclude<FilterName, 'externalAuth'>]: FilterStep<K> } = {
   unresolved: unresolvedStep,
   cors: corsStep,
   requestRedirect: redirectStep,

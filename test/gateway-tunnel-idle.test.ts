@@ -5,6 +5,7 @@
 
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LISTENER_LIMITS } from '../gateway/listener.ts';
 import {
   type Backend,
   edgeGatewayYaml,
@@ -37,14 +38,6 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => stubborn.listen(0, LOOPBACK, () => resolve()));
   port = await freePort();
-  const defaults = {
-    maxHeaderBytes: 16 * 1024,
-    maxHeaders: 100,
-    headersTimeoutMs: 10_000,
-    requestTimeoutMs: 300_000,
-    keepAliveTimeoutMs: 60_000,
-    maxConcurrentStreams: 128,
-  };
   live = await startGateway(
     `${edgeGatewayYaml('default', port)}
 ---
@@ -61,7 +54,7 @@ spec:
 ${serviceYaml('default', 'ws', [backend.port])}
 ---
 ${serviceYaml('default', 'stubborn', [(stubborn.address() as { port: number }).port])}`,
-    { limits: { ...defaults, tunnelIdleTimeoutMs: IDLE_MS } },
+    { limits: { ...DEFAULT_LISTENER_LIMITS, tunnelIdleTimeoutMs: IDLE_MS } },
   );
 });
 

@@ -3,6 +3,8 @@
 //   target (origin/absolute form, dot segments) ─bad─> 400
 //   HTTPS: SNI's listener != Host's listener ────────> 421
 //   table.lookup(view) ─none─> 404 (gRPC: UNIMPLEMENTED)
+//   ExternalAuth rule: ask the auth backend ─denied─> its answer; unreachable: 503
+//        allowed: route again, its headers added to the request
 //   rule filters (only rules with cors/redirect/rewrite/mirror/unresolved run decide())
 //        redirect ─> 30x + Location      unresolved filter ─> 500
 //   weighted backend ─unresolved─> 500
@@ -36,6 +38,7 @@ import type { AccessRecord } from '../observe/access-log.ts';
 import type { RouteObserver } from '../observe/route-observer.ts';
 import type { RouteMatch } from '../router.ts';
 import { FILTER_NOT_SUPPORTED, type LocalReply, MISDIRECTED, rawReply } from './errors.ts';
+import { type AuthVerdict, authorize } from './external-auth.ts';
 import { mirrorRequest } from './mirror.ts';
 import { readTarget, type TargetView } from './request-target.ts';
 import type { BackendTarget, PortRouting, RuleRuntime } from './routing.ts';
@@ -55,6 +58,8 @@ const MISDIRECTED_ANSWER: LocalAnswer = { ...MISDIRECTED, key: undefined };
 const errorAnswer = (key: GatewayErrorKey): LocalAnswer => ({ ...gatewayErrorResponses[key], key });
 const UNRESOLVED_ANSWER = errorAnswer('BACKEND_UNRESOLVED');
 const NO_ADDITIONS: readonly string[] = Object.freeze([]);
+/** The access log's error code of a request the auth backend denied. */
+const EXTERNAL_AUTH_DENIED = 'PIER_GW_EXTERNAL_AUTH_DENIED';
 const BAD_REQUEST_ANSWER = errorAnswer('BAD_REQUEST');
 const NO_ROUTE_ANSWER = errorAnswer('NO_ROUTE');
 
@@ -282,61 +287,169 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
     return p;
   }
 
+  /**
+   * ExternalAuth: asks the rule's auth backend, then serves the request
+   * again with the verdict (`then`), or answers with the denial. The
+   * request's body (an upgrade's bytes) waits unread meanwhile; the scratch
+   * view is another request's by then, so the second pass routes again.
+   */
+  function authorizeThen(
+    req: GatewayRequest | IncomingMessage,
+    rule: RuleRuntime,
+    pause: () => void,
+    closed: () => boolean,
+    then: (additions: readonly string[]) => void,
+    deny: (verdict: Exclude<AuthVerdict, { allowed: true }>) => void,
+  ): void {
+    const auth = rule.externalAuth!;
+    const request = {
+      method: req.method ?? 'GET',
+      target: req.url ?? '/',
+      host: view.host,
+      rawHeaders: req.rawHeaders,
+    };
+    pause();
+    void authorize(auth.config, auth.upstream, request).then((verdict) => {
+      if (closed()) return;
+      if (verdict.allowed) then(verdict.headers);
+      else deny(verdict);
+    });
+  }
+
+  function serve(
+    req: GatewayRequest,
+    res: GatewayResponse,
+    started: number,
+    authorized: readonly string[] | undefined,
+  ): void {
+    const routing = state.routing;
+    const match = route(req, routing);
+    if (match === null) {
+      answerError(req, res, 'BAD_REQUEST', routing.unmatched, started);
+      return;
+    }
+    if (tls && misdirected(req, routing)) {
+      answerLocal(req, res, MISDIRECTED, routing.unmatched, started);
+      return;
+    }
+    if (match === undefined) {
+      answerError(req, res, 'NO_ROUTE', routing.unmatched, started);
+      return;
+    }
+    const rule = routing.rule(match);
+    if (rule.externalAuth !== undefined && authorized === undefined) {
+      authorizeThen(
+        req,
+        rule,
+        // Nothing reads the body yet, so it waits in the stream (and the socket
+        // under backpressure); pause() would keep forward()'s reader from starting.
+        noop,
+        () => res.destroyed || res.writableEnded,
+        (additions) => serve(req, res, started, additions),
+        (verdict) => {
+          const out = res as unknown as ErrorResponseTarget;
+          const body = verdict.body ?? Buffer.alloc(0);
+          out.writeHead(verdict.status, [
+            ...verdict.headers,
+            'content-length',
+            String(body.length),
+          ]);
+          out.end(body);
+          rule.observer.onResponse(
+            new LocalRecord(req, verdict.status, body.length, EXTERNAL_AUTH_DENIED, started),
+          );
+        },
+      );
+      return;
+    }
+    const p = plan(req, match, rule);
+    if ('upstream' in p) {
+      forward(req, res, authorized === undefined ? p : { ...p, requestAdditions: authorized });
+      return;
+    }
+    if (p.key !== undefined) {
+      answerError(req, res, p.key, rule.observer, started);
+      return;
+    }
+    const out = res as unknown as ErrorResponseTarget;
+    out.writeHead(p.status, p.headers as string[]);
+    out.end(p.body);
+    rule.observer.onResponse(new LocalRecord(req, p.status, p.body?.length ?? 0, p.code, started));
+  }
+
+  function serveUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    started: number,
+    authorized: readonly string[] | undefined,
+  ): void {
+    const routing = state.routing;
+    const refuse = (answer: LocalAnswer, observer: RouteObserver) => {
+      const r = answer.key === undefined ? answer : gatewayErrorResponses[answer.key];
+      socket.end(rawReply(r.status, r.headers, r.body));
+      observer.onResponse(new LocalRecord(req, r.status, r.body?.length ?? 0, r.code, started));
+    };
+    const match = route(req, routing);
+    if (match === null) {
+      refuse(BAD_REQUEST_ANSWER, routing.unmatched);
+      return;
+    }
+    if (tls && misdirected(req, routing)) {
+      refuse(MISDIRECTED_ANSWER, routing.unmatched);
+      return;
+    }
+    if (match === undefined) {
+      refuse(NO_ROUTE_ANSWER, routing.unmatched);
+      return;
+    }
+    const rule = routing.rule(match);
+    if (rule.externalAuth !== undefined && authorized === undefined) {
+      authorizeThen(
+        req,
+        rule,
+        () => socket.pause(),
+        () => socket.destroyed,
+        (additions) => serveUpgrade(req, socket, head, started, additions),
+        (verdict) => {
+          socket.end(rawReply(verdict.status, verdict.headers, verdict.body));
+          rule.observer.onResponse(
+            new LocalRecord(
+              req,
+              verdict.status,
+              verdict.body?.length ?? 0,
+              EXTERNAL_AUTH_DENIED,
+              started,
+            ),
+          );
+        },
+      );
+      return;
+    }
+    const p = plan(req, match, rule);
+    if ('upstream' in p)
+      forwardUpgrade(
+        req,
+        socket,
+        head,
+        authorized === undefined ? p : { ...p, requestAdditions: authorized },
+      );
+    else refuse(p, rule.observer);
+  }
+
   return {
     request(req, res) {
-      const started = performance.now();
-      const routing = state.routing;
-      const match = route(req, routing);
-      if (match === null) {
-        answerError(req, res, 'BAD_REQUEST', routing.unmatched, started);
-        return;
-      }
-      if (tls && misdirected(req, routing)) {
-        answerLocal(req, res, MISDIRECTED, routing.unmatched, started);
-        return;
-      }
-      if (match === undefined) {
-        answerError(req, res, 'NO_ROUTE', routing.unmatched, started);
-        return;
-      }
-      const rule = routing.rule(match);
-      const p = plan(req, match, rule);
-      if ('upstream' in p) {
-        forward(req, res, p);
-        return;
-      }
-      if (p.key !== undefined) {
-        answerError(req, res, p.key, rule.observer, started);
-        return;
-      }
-      const out = res as unknown as ErrorResponseTarget;
-      out.writeHead(p.status, p.headers as string[]);
-      out.end(p.body);
-      rule.observer.onResponse(
-        new LocalRecord(req, p.status, p.body?.length ?? 0, p.code, started),
-      );
+      serve(req, res, performance.now(), undefined);
     },
 
     upgrade(req, socket, head) {
-      const started = performance.now();
-      const routing = state.routing;
       socket.on('error', destroySocket);
-      const refuse = (answer: LocalAnswer, observer: RouteObserver) => {
-        const r = answer.key === undefined ? answer : gatewayErrorResponses[answer.key];
-        socket.end(rawReply(r.status, r.headers, r.body));
-        observer.onResponse(new LocalRecord(req, r.status, r.body?.length ?? 0, r.code, started));
-      };
-      const match = route(req, routing);
-      if (match === null) return refuse(BAD_REQUEST_ANSWER, routing.unmatched);
-      if (tls && misdirected(req, routing)) return refuse(MISDIRECTED_ANSWER, routing.unmatched);
-      if (match === undefined) return refuse(NO_ROUTE_ANSWER, routing.unmatched);
-      const rule = routing.rule(match);
-      const p = plan(req, match, rule);
-      if ('upstream' in p) forwardUpgrade(req, socket, head, p);
-      else refuse(p, rule.observer);
+      serveUpgrade(req, socket, head, performance.now(), undefined);
     },
   };
 }
+
+function noop(): void {}
 
 function destroySocket(this: Duplex): void {
   this.destroy();

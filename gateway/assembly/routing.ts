@@ -9,6 +9,7 @@
 // sync replaces the whole PortRouting, so a sync costs translate() and not
 // a walk over every rule.
 
+import type { ExternalAuthConfig } from '../filters.ts';
 import {
   type AffinityPolicy,
   affinityFromSessionPersistence,
@@ -29,6 +30,7 @@ import type {
 } from '../router.ts';
 import type { ClientCertificate } from '../translate/client-certificates.ts';
 import type { PortConfig } from '../translate/gateway-config.ts';
+import type { Upstream } from '../upstream.ts';
 import type { BackendWant, UpstreamRegistry } from './upstream-registry.ts';
 
 export interface BackendTarget {
@@ -47,6 +49,8 @@ export interface RuleRuntime {
   observer: RouteObserver;
   /** The digest of the client certificate its Gateway presents to TLS backends (mirrors use it too). */
   clientCertificate: string | undefined;
+  /** ExternalAuth: every request asks this first (external-auth.ts). */
+  externalAuth: { config: ExternalAuthConfig; upstream: Upstream | undefined } | undefined;
 }
 
 export interface RoutingContext {
@@ -107,6 +111,9 @@ export function backendWants(
         for (const mirror of rule.filters.requestMirror ?? []) {
           out.push({ backend: mirror.backend, persistent: false, clientCertificate });
         }
+        const auth = rule.filters.externalAuth;
+        if (auth !== undefined)
+          out.push({ backend: auth.backend, persistent: false, clientCertificate });
       }
     }
   }
@@ -195,6 +202,17 @@ export function createPortRouting(config: PortConfig, context: RoutingContext): 
       targets,
       observer: createRouteObserver({ ...base, service: '' }, context.metrics, context.accessLog),
       clientCertificate,
+      externalAuth:
+        match.filters.externalAuth === undefined
+          ? undefined
+          : {
+              config: match.filters.externalAuth,
+              upstream: context.registry.get(
+                match.filters.externalAuth.backend,
+                false,
+                clientCertificate,
+              )?.upstream,
+            },
     };
   }
 

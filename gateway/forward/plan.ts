@@ -98,6 +98,11 @@ export interface ForwardPlan {
    * the backend's of those names (flat name, value pairs, lowercase names: CORS).
    */
   responseAdditions?: readonly string[];
+  /**
+   * Request headers for this request, replacing the client's of those names
+   * (flat pairs, lowercase names: what ExternalAuth's answer adds).
+   */
+  requestAdditions?: readonly string[];
 }
 
 function timeout(name: string, value: number | undefined): number {

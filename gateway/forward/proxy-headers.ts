@@ -23,6 +23,20 @@ export interface ProxiedRequest extends RequestHeaderScan {
   setCookie: string | undefined;
 }
 
+/** Drops `headers`' entries with the names `additions` carries (lowercase), then appends `additions`. */
+function replaceHeaders(headers: string[], additions: readonly string[]): void {
+  const names = new Set<string>();
+  for (let i = 0; i < additions.length; i += 2) names.add(additions[i]!);
+  let w = 0;
+  for (let r = 0; r + 1 < headers.length; r += 2) {
+    if (names.has(headers[r]!.toLowerCase())) continue;
+    headers[w++] = headers[r]!;
+    headers[w++] = headers[r + 1]!;
+  }
+  headers.length = w;
+  for (const value of additions) headers.push(value);
+}
+
 export function completeRequestHeaders(
   request: ProxiedRequest,
   socket: { remoteAddress?: string | undefined } | undefined,
@@ -68,6 +82,8 @@ export function completeRequestHeaders(
     request.traceparent = newTraceparent();
     headers.push('traceparent', request.traceparent);
   }
+  const additions = plan.requestAdditions;
+  if (additions !== undefined && additions.length > 0) replaceHeaders(headers, additions);
   const append = policy.requestRules.append;
   for (let i = 0; i < append.length; i++) headers.push(append[i]!);
   if (policy.affinity !== undefined && plan.upstream.hashes) {

@@ -4,7 +4,8 @@
 // RequestRedirect with URLRewrite, a filter type repeated that may not be,
 // ReplacePrefixMatch on a rule without exactly one PathPrefix match, one
 // header name in two lists of a modifier, a CORS filter whose origins do not
-// parse, a filter type Pier does not run (ExternalAuth). What only degrades it (ResolvedRefs False, the rule
+// parse, ExternalAuth over gRPC or with forwardBody. An ExternalAuth whose
+// backend cannot be resolved answers 500 (authorization is never skipped). What only degrades it (ResolvedRefs False, the rule
 // is served): a mirror whose backend cannot be resolved (the mirror is left
 // out), an ExtensionRef Pier does not know (its requests get 500, as the
 // spec says such a filter must never be skipped).
@@ -68,6 +69,14 @@ function incompatible(scope: FilterScope, what: string): RefFailure {
     reason: Reason.IncompatibleFilters,
     error: TranslateProblems.RULE_INCOMPATIBLE_FILTERS(scope.rule, what),
   };
+}
+
+/** HTTPExternalAuthFilter as the model keeps it (experimental: passed through as written). */
+interface ExternalAuthSpec {
+  protocol?: unknown;
+  backendRef?: { group?: string; kind?: string; name?: unknown; namespace?: string; port?: number };
+  http?: { path?: unknown; allowedHeaders?: unknown; allowedResponseHeaders?: unknown };
+  forwardBody?: { maxSize?: number };
 }
 
 /** A CORS filter as its compiled config, or why it cannot be run. */
@@ -232,6 +241,40 @@ export function compileFilters(
         config.unresolved = { status: 500, message: error.message };
         break;
       }
+      case 'ExternalAuth': {
+        const auth = (filter as HTTPRouteFilter).externalAuth as ExternalAuthSpec | undefined;
+        if (auth === undefined) break;
+        if (auth.protocol !== 'HTTP')
+          return fail(
+            unsupported(scope, `ExternalAuth protocol ${String(auth.protocol)} (Pier speaks HTTP)`),
+          );
+        if ((auth.forwardBody?.maxSize ?? 0) > 0)
+          return fail(unsupported(scope, 'ExternalAuth forwardBody (the body is never sent)'));
+        const ref = auth.backendRef;
+        const resolved =
+          ref === undefined || typeof ref.name !== 'string'
+            ? undefined
+            : resolveBackendRef(ref as Parameters<typeof resolveBackendRef>[0], scope);
+        if (resolved === undefined || !resolved.ok) {
+          // Never skip authorization: without its backend the rule answers 500 (fail closed).
+          const failure =
+            resolved?.failure ?? unsupported(scope, 'ExternalAuth without a backendRef');
+          refFailures.push(failure);
+          config.unresolved = { status: 500, message: failure.error.message };
+          break;
+        }
+        const lower = (names: unknown) =>
+          Array.isArray(names)
+            ? names.filter((n) => typeof n === 'string').map((n: string) => n.toLowerCase())
+            : [];
+        config.externalAuth = {
+          backend: resolved.backend,
+          pathPrefix: typeof auth.http?.path === 'string' ? auth.http.path.replace(/\/$/, '') : '',
+          allowedRequestHeaders: lower(auth.http?.allowedHeaders),
+          allowedResponseHeaders: lower(auth.http?.allowedResponseHeaders),
+        };
+        break;
+      }
       case 'CORS': {
         const field = (filter as HTTPRouteFilter).cors;
         if (field === undefined) break;
@@ -241,7 +284,7 @@ export function compileFilters(
         break;
       }
       default:
-        return fail(unsupported(scope, `filter type ${filter.type}`));
+        return fail(unsupported(scope, `filter type ${(filter as AnyFilter).type}`));
     }
   }
   if (mirrors.length > 0) config.requestMirror = mirrors;
