@@ -300,6 +300,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
     closed: () => boolean,
     then: (additions: readonly string[]) => void,
     deny: (verdict: Exclude<AuthVerdict, { allowed: true }>) => void,
+    abort: () => void,
   ): void {
     const auth = rule.externalAuth!;
     const request = {
@@ -309,11 +310,14 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
       rawHeaders: req.rawHeaders,
     };
     pause();
-    void authorize(auth.config, auth.upstream, request).then((verdict) => {
-      if (closed()) return;
-      if (verdict.allowed) then(verdict.headers);
-      else deny(verdict);
-    });
+    authorize(auth.config, auth.upstream, request)
+      .then((verdict) => {
+        if (closed()) return;
+        if (verdict.allowed) then(verdict.headers);
+        else deny(verdict);
+      })
+      // Off the listener's call stack now: a throw must cost this request, not the process.
+      .catch(abort);
   }
 
   function serve(
@@ -359,6 +363,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
             new LocalRecord(req, verdict.status, body.length, EXTERNAL_AUTH_DENIED, started),
           );
         },
+        () => res.destroy(),
       );
       return;
     }
@@ -423,6 +428,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
             ),
           );
         },
+        () => socket.destroy(),
       );
       return;
     }
