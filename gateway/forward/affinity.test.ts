@@ -70,6 +70,73 @@ describe('affinity', () => {
   });
 });
 
+// sessionPersistence timeouts: the cookie `key.began.seen` (Unix seconds) at
+// `now` -> the key hashed, and the Set-Cookie value sent (none: keep).
+describe('session cookies with timeouts (absolute 100 s, idle 40 s; refreshed after 10 s)', () => {
+  const affinity = compileAffinity({
+    type: 'cookie',
+    name: 'sid',
+    absoluteSeconds: 100,
+    idleSeconds: 40,
+  })!;
+  const NOW = 1_000_000;
+  const at = (cookie: string | undefined) => {
+    const target: AffinityTarget = { hash: -1, setCookie: undefined };
+    applyAffinity(affinity, '198.51.100.1', cookie, target, () => 0.5, NOW);
+    const sent = target.setCookie?.split(';')[0]?.slice('sid='.length);
+    return { hash: target.hash, sent };
+  };
+  it.each([
+    {
+      name: 'fresh (seen 5 s ago): kept, not re-sent',
+      cookie: `k1.${NOW - 50}.${NOW - 5}`,
+      key: 'k1',
+      sent: undefined,
+    },
+    {
+      name: 'seen 20 s ago: kept, refreshed',
+      cookie: `k1.${NOW - 50}.${NOW - 20}`,
+      key: 'k1',
+      sent: `k1.${NOW - 50}.${NOW}`,
+    },
+    {
+      name: 'idle 40 s: a new session',
+      cookie: `k1.${NOW - 50}.${NOW - 40}`,
+      key: undefined,
+      sent: 'new',
+    },
+    {
+      name: 'began 100 s ago: a new session, however active',
+      cookie: `k1.${NOW - 100}.${NOW - 1}`,
+      key: undefined,
+      sent: 'new',
+    },
+    {
+      name: 'from the future: a new session',
+      cookie: `k1.${NOW + 50}.${NOW + 50}`,
+      key: undefined,
+      sent: 'new',
+    },
+    {
+      name: 'without times (an older cookie): a new session',
+      cookie: 'k1',
+      key: undefined,
+      sent: 'new',
+    },
+    { name: 'no cookie: a new session', cookie: undefined, key: undefined, sent: 'new' },
+  ])('$name', ({ cookie, key, sent }) => {
+    const out = at(cookie === undefined ? undefined : `a=1; sid=${cookie}`);
+    if (key !== undefined) expect(out.hash).toBe(murmur3(key));
+    if (sent === 'new') expect(out.sent).toMatch(new RegExp(`^[0-9a-f]{24}\\.${NOW}\\.${NOW}$`));
+    else expect(out.sent).toBe(sent);
+  });
+
+  it('a new session is hashed by its new key', () => {
+    const out = at(undefined);
+    expect(out.hash).toBe(murmur3(out.sent!.split('.')[0]!));
+  });
+});
+
 describe('affinityFromSessionPersistence', () => {
   it.each([
     [{ type: 'Cookie' as const }, { type: 'cookie', name: 'pier-session' }],
@@ -80,11 +147,15 @@ describe('affinityFromSessionPersistence', () => {
         cookieLifetime: 'Permanent' as const,
         absoluteTimeoutMs: 1500,
       },
-      { type: 'cookie', name: 'sid', ttlSeconds: 2 },
+      { type: 'cookie', name: 'sid', ttlSeconds: 2, absoluteSeconds: 2 },
     ],
     [
       { type: 'Cookie' as const, cookieLifetime: 'Session' as const, absoluteTimeoutMs: 60_000 },
-      { type: 'cookie', name: 'pier-session' },
+      { type: 'cookie', name: 'pier-session', absoluteSeconds: 60 },
+    ],
+    [
+      { type: 'Cookie' as const, idleTimeoutMs: 30_000 },
+      { type: 'cookie', name: 'pier-session', idleSeconds: 30 },
     ],
     [{ type: 'Header' as const }, { type: 'header', name: 'x-pier-session' }],
     [

@@ -17,6 +17,10 @@ export type AffinityPolicy =
       ttlSeconds?: number;
       /** Path attribute (default /). */
       path?: string;
+      /** The session ends this long after it began (sessionPersistence absoluteTimeout). */
+      absoluteSeconds?: number;
+      /** The session ends after this long without a request (sessionPersistence idleTimeout). */
+      idleSeconds?: number;
     };
 
 export interface CompiledAffinity {
@@ -26,27 +30,26 @@ export interface CompiledAffinity {
   readonly cookieName: string;
   /** Attributes after the value in Set-Cookie. */
   readonly cookieAttributes: string;
+  /** Session limits in seconds (0: none); with either, the cookie carries its times. */
+  readonly absoluteSeconds: number;
+  readonly idleSeconds: number;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NO_COOKIE = { cookieName: '', cookieAttributes: '', absoluteSeconds: 0, idleSeconds: 0 };
 const COOKIE_PATH = /^\/[\x21-\x3a\x3c-\x7e]*$/;
 
 export function compileAffinity(policy: AffinityPolicy | undefined): CompiledAffinity | undefined {
   if (policy === undefined) return undefined;
   switch (policy.type) {
     case 'client-ip':
-      return { type: 'client-ip', header: undefined, cookieName: '', cookieAttributes: '' };
+      return { ...NO_COOKIE, type: 'client-ip', header: undefined };
     case 'header':
       if (!TOKEN.test(policy.name))
         throw new RangeError(
           `affinity header ${JSON.stringify(policy.name)} is not a valid header name`,
         );
-      return {
-        type: 'header',
-        header: policy.name.toLowerCase(),
-        cookieName: '',
-        cookieAttributes: '',
-      };
+      return { ...NO_COOKIE, type: 'header', header: policy.name.toLowerCase() };
     case 'cookie': {
       if (!TOKEN.test(policy.name))
         throw new RangeError(
@@ -64,11 +67,20 @@ export function compileAffinity(policy: AffinityPolicy | undefined): CompiledAff
         }
         attributes += `; Max-Age=${policy.ttlSeconds}`;
       }
+      for (const [field, value] of [
+        ['absoluteSeconds', policy.absoluteSeconds],
+        ['idleSeconds', policy.idleSeconds],
+      ] as const) {
+        if (value !== undefined && (!Number.isInteger(value) || value <= 0))
+          throw new RangeError(`affinity cookie ${field} must be a positive integer, not ${value}`);
+      }
       return {
         type: 'cookie',
         header: 'cookie',
         cookieName: policy.name,
         cookieAttributes: attributes,
+        absoluteSeconds: policy.absoluteSeconds ?? 0,
+        idleSeconds: policy.idleSeconds ?? 0,
       };
     }
   }
@@ -105,8 +117,31 @@ export interface AffinityTarget {
 }
 
 /**
- * Sets target.hash for the request; with cookie affinity and no cookie,
- * also target.setCookie. `captured` is the scan's value of the affinity header.
+ * A session cookie's value: the key, and with session limits when it began
+ * and when it was last refreshed, in Unix seconds (`key.began.seen`). The
+ * key alone is what the balancer hashes.
+ */
+export function parseSessionCookie(
+  value: string,
+): { key: string; began: number; seen: number } | undefined {
+  const parts = value.split('.');
+  if (parts.length !== 3) return undefined;
+  const began = Number(parts[1]);
+  const seen = Number(parts[2]);
+  if (parts[0] === '' || !Number.isInteger(began) || !Number.isInteger(seen)) return undefined;
+  return { key: parts[0]!, began, seen };
+}
+
+/**
+ * Sets target.hash for the request; with cookie affinity and no cookie (or
+ * one whose session ran out), also target.setCookie. `captured` is the
+ * scan's value of the affinity header; `now` is in Unix seconds.
+ *
+ * With sessionPersistence timeouts the cookie carries its session's times:
+ * past absoluteTimeout since it began, or idleTimeout since it was last
+ * refreshed, it starts a new session (a new key, so possibly another
+ * endpoint). An active session's cookie is refreshed once a quarter of the
+ * idle timeout has passed, not on every response.
  */
 export function applyAffinity(
   affinity: CompiledAffinity,
@@ -114,6 +149,7 @@ export function applyAffinity(
   captured: string | undefined,
   target: AffinityTarget,
   random: () => number = Math.random,
+  now: number = Math.floor(Date.now() / 1000),
 ): void {
   let key: string | undefined;
   switch (affinity.type) {
@@ -123,13 +159,34 @@ export function applyAffinity(
     case 'header':
       key = captured;
       break;
-    case 'cookie':
-      key = captured === undefined ? undefined : cookieValue(captured, affinity.cookieName);
-      if (key === undefined || key === '') {
+    case 'cookie': {
+      const value = captured === undefined ? undefined : cookieValue(captured, affinity.cookieName);
+      const timed = affinity.absoluteSeconds > 0 || affinity.idleSeconds > 0;
+      if (!timed) {
+        key = value;
+        if (key === undefined || key === '') {
+          key = randomHex(12);
+          target.setCookie = `${affinity.cookieName}=${key}${affinity.cookieAttributes}`;
+        }
+        break;
+      }
+      const session = value === undefined ? undefined : parseSessionCookie(value);
+      const live =
+        session !== undefined &&
+        session.began <= now &&
+        (affinity.absoluteSeconds === 0 || now - session.began < affinity.absoluteSeconds) &&
+        (affinity.idleSeconds === 0 || now - session.seen < affinity.idleSeconds);
+      if (live) {
+        key = session.key;
+        const refresh = Math.max(1, Math.floor(affinity.idleSeconds / 4));
+        if (affinity.idleSeconds > 0 && now - session.seen >= refresh)
+          target.setCookie = `${affinity.cookieName}=${key}.${session.began}.${now}${affinity.cookieAttributes}`;
+      } else {
         key = randomHex(12);
-        target.setCookie = `${affinity.cookieName}=${key}${affinity.cookieAttributes}`;
+        target.setCookie = `${affinity.cookieName}=${key}.${now}.${now}${affinity.cookieAttributes}`;
       }
       break;
+    }
   }
   target.hash = key === undefined ? (random() * 0x100000000) >>> 0 : murmur3(key);
 }
@@ -150,17 +207,21 @@ export const DEFAULT_SESSION_HEADER = 'x-pier-session';
 /**
  * The affinity a route rule's sessionPersistence asks for. A Permanent
  * cookie lives absoluteTimeout (Max-Age); a Session cookie, or one without
- * a timeout, lasts the browser session. Header persistence hashes the
- * header the client sends; Pier does not issue one. idleTimeout is not
- * enforced (the hash carries no state to expire).
+ * a timeout, lasts the browser session. The gateway itself ends a session
+ * past absoluteTimeout or idleTimeout (the cookie carries its times, see
+ * applyAffinity). Header persistence hashes the header the client sends;
+ * Pier does not issue one, so its timeouts are the client's business.
  */
 export function affinityFromSessionPersistence(sp: SessionPersistenceLike): AffinityPolicy {
   if (sp.type === 'Header') {
     return { type: 'header', name: sp.sessionName ?? DEFAULT_SESSION_HEADER };
   }
   const policy: AffinityPolicy = { type: 'cookie', name: sp.sessionName ?? DEFAULT_SESSION_COOKIE };
+  const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
   if (sp.cookieLifetime === 'Permanent' && sp.absoluteTimeoutMs !== undefined) {
-    policy.ttlSeconds = Math.max(1, Math.ceil(sp.absoluteTimeoutMs / 1000));
+    policy.ttlSeconds = seconds(sp.absoluteTimeoutMs);
   }
+  if (sp.absoluteTimeoutMs !== undefined) policy.absoluteSeconds = seconds(sp.absoluteTimeoutMs);
+  if (sp.idleTimeoutMs !== undefined) policy.idleSeconds = seconds(sp.idleTimeoutMs);
   return policy;
 }
