@@ -2,14 +2,13 @@
 // gateway (the backend never sees it), and an actual request's response
 // carries the CORS headers, with the backend's own Vary kept.
 
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Backend,
   edgeGatewayYaml,
   freePort,
+  httpRequest,
   type LiveGateway,
-  LOOPBACK,
   serviceYaml,
   startEchoBackend,
   startGateway,
@@ -51,19 +50,8 @@ afterAll(async () => {
   await backend?.close();
 });
 
-function send(
-  method: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: LOOPBACK, port, method, path: '/', headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const send = (method: string, headers: Record<string, string>) =>
+  httpRequest(port, method, '/', headers);
 
 describe('CORS through the gateway', () => {
   it('answers a preflight itself, with the allow headers', async () => {

@@ -5,7 +5,7 @@
 // x-user is replaced, WebSocket upgrades are authorized too, and a missing
 // auth backend fails closed.
 
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +13,7 @@ import {
   type Echo,
   edgeGatewayYaml,
   freePort,
+  httpRequest,
   type LiveGateway,
   LOOPBACK,
   serviceYaml,
@@ -77,28 +78,8 @@ afterAll(async () => {
   auth?.close();
 });
 
-function send(
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: Buffer,
-): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: LOOPBACK, port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = (method: string, path: string, headers: Record<string, string>, body?: Buffer) =>
+  httpRequest(port, method, path, headers, body);
 
 describe('ExternalAuth over HTTP', () => {
   it('asks the auth server first (same method, its path prefix, Host, Authorization, the allowed headers, no body) and lets a 200 through with its allowed headers', async () => {

@@ -9,7 +9,12 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  request as httpRequestRaw,
+  type IncomingMessage,
+  type Server,
+} from 'node:http';
 import {
   createServer as createH2Server,
   type Http2Server,
@@ -482,6 +487,37 @@ export function curl(args: readonly string[]): Promise<CurlResult> {
         });
       },
     );
+  });
+}
+
+export interface HttpResult {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** One HTTP/1.1 request with node:http to 127.0.0.1:port, headers as given (Origin too, which curl tools and fetch treat specially). */
+export function httpRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequestRaw({ host: LOOPBACK, port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }
 
