@@ -56,19 +56,29 @@ export function authRequestHeaders(config: ExternalAuthConfig, request: AuthRequ
   return out;
 }
 
+/**
+ * An auth response's headers as flat pairs (lowercase names), without
+ * framing, hop-by-hop and Host; only `allowed` ones unless it is empty.
+ */
+function passedHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  allowed: readonly string[],
+): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || NEVER_COPIED.has(name)) continue;
+    if (allowed.length > 0 && !allowed.includes(name)) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out.push(name, v);
+  }
+  return out;
+}
+
 /** What of a 200's headers goes into the upstream request (flat pairs, lowercase names). */
 export function copiedHeaders(
   config: ExternalAuthConfig,
   headers: Record<string, string | string[] | undefined>,
 ): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || NEVER_COPIED.has(name)) continue;
-    if (config.allowedResponseHeaders.length > 0 && !config.allowedResponseHeaders.includes(name))
-      continue;
-    for (const v of Array.isArray(value) ? value : [value]) out.push(name, v);
-  }
-  return out;
+  return passedHeaders(headers, config.allowedResponseHeaders);
 }
 
 /** Asks the auth backend about one request; never rejects. */
@@ -118,16 +128,11 @@ export function authorize(
           finish({ allowed: true, headers: copiedHeaders(config, responseHeaders) }, 'success');
           return;
         }
-        const headers: string[] = [];
-        for (const [name, value] of Object.entries(responseHeaders)) {
-          if (value === undefined || NEVER_COPIED.has(name)) continue;
-          for (const v of Array.isArray(value) ? value : [value]) headers.push(name, v);
-        }
         finish(
           {
             allowed: false,
             status,
-            headers,
+            headers: passedHeaders(responseHeaders, []),
             body: size === 0 ? undefined : Buffer.concat(chunks, size),
           },
           status >= 500 ? 'failure' : 'success',

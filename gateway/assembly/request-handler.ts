@@ -299,7 +299,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
     pause: () => void,
     closed: () => boolean,
     then: (additions: readonly string[]) => void,
-    deny: (verdict: Exclude<AuthVerdict, { allowed: true }>) => void,
+    deny: (answer: LocalAnswer) => void,
     abort: () => void,
   ): void {
     const auth = rule.externalAuth!;
@@ -314,7 +314,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
       .then((verdict) => {
         if (closed()) return;
         if (verdict.allowed) then(verdict.headers);
-        else deny(verdict);
+        else deny(deniedAnswer(verdict));
       })
       // Off the listener's call stack now: a throw must cost this request, not the process.
       .catch(abort);
@@ -350,19 +350,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
         noop,
         () => res.destroyed || res.writableEnded,
         (additions) => serve(req, res, started, additions),
-        (verdict) => {
-          const out = res as unknown as ErrorResponseTarget;
-          const body = verdict.body ?? Buffer.alloc(0);
-          out.writeHead(verdict.status, [
-            ...verdict.headers,
-            'content-length',
-            String(body.length),
-          ]);
-          out.end(body);
-          rule.observer.onResponse(
-            new LocalRecord(req, verdict.status, body.length, EXTERNAL_AUTH_DENIED, started),
-          );
-        },
+        (answer) => answerPlanned(req, res, answer, rule.observer, started),
         () => res.destroy(),
       );
       return;
@@ -372,14 +360,27 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
       forward(req, res, authorized === undefined ? p : { ...p, requestAdditions: authorized });
       return;
     }
-    if (p.key !== undefined) {
-      answerError(req, res, p.key, rule.observer, started);
+    answerPlanned(req, res, p, rule.observer, started);
+  }
+
+  /** A LocalAnswer: a gateway error by key, or the status, headers and body it carries. */
+  function answerPlanned(
+    req: GatewayRequest,
+    res: GatewayResponse,
+    answer: LocalAnswer,
+    observer: RouteObserver,
+    started: number,
+  ): void {
+    if (answer.key !== undefined) {
+      answerError(req, res, answer.key, observer, started);
       return;
     }
     const out = res as unknown as ErrorResponseTarget;
-    out.writeHead(p.status, p.headers as string[]);
-    out.end(p.body);
-    rule.observer.onResponse(new LocalRecord(req, p.status, p.body?.length ?? 0, p.code, started));
+    out.writeHead(answer.status, answer.headers as string[]);
+    out.end(answer.body);
+    observer.onResponse(
+      new LocalRecord(req, answer.status, answer.body?.length ?? 0, answer.code, started),
+    );
   }
 
   function serveUpgrade(
@@ -416,18 +417,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
         () => socket.pause(),
         () => socket.destroyed,
         (additions) => serveUpgrade(req, socket, head, started, additions),
-        (verdict) => {
-          socket.end(rawReply(verdict.status, verdict.headers, verdict.body));
-          rule.observer.onResponse(
-            new LocalRecord(
-              req,
-              verdict.status,
-              verdict.body?.length ?? 0,
-              EXTERNAL_AUTH_DENIED,
-              started,
-            ),
-          );
-        },
+        (answer) => refuse(answer, rule.observer),
         () => socket.destroy(),
       );
       return;
@@ -452,6 +442,18 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
       socket.on('error', destroySocket);
       serveUpgrade(req, socket, head, performance.now(), undefined);
     },
+  };
+}
+
+/** An auth backend's denial as the client gets it: its status, headers and body. */
+function deniedAnswer(verdict: Exclude<AuthVerdict, { allowed: true }>): LocalAnswer {
+  const body = verdict.body ?? Buffer.alloc(0);
+  return {
+    status: verdict.status,
+    headers: [...verdict.headers, 'content-length', String(body.length)],
+    body,
+    code: EXTERNAL_AUTH_DENIED,
+    key: undefined,
   };
 }
 

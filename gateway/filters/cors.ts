@@ -12,6 +12,7 @@
 // method or headers are, as the spec says.
 
 import type { CorsConfig, CorsOrigin, FilterStep } from '../filters.ts';
+import { headerValue } from '../router/match.ts';
 
 /** An Origin header as scheme, lowercase host and port (default by scheme); undefined when it is not one. */
 export function parseOrigin(value: string): CorsOrigin | undefined {
@@ -41,13 +42,6 @@ export function originAllowed(config: CorsConfig, origin: CorsOrigin): boolean {
   return config.origins.some(
     (o) => o.scheme === origin.scheme && o.port === origin.port && hostMatches(o.host, origin.host),
   );
-}
-
-function headerValue(headers: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() === name) return headers[i + 1];
-  }
-  return undefined;
 }
 
 /** The value for Access-Control-Allow-{Methods,Headers}: the list, or `*` (the request's own with credentials). */
