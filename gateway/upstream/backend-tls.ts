@@ -31,6 +31,8 @@ import {
 import type { buildConnector, Dispatcher } from 'undici';
 import type { UpstreamTls } from '../upstream.ts';
 import {
+  connectTimeoutError,
+  UPSTREAM_SOCKET_OPTIONS,
   type UpstreamDispatcher,
   type UpstreamDispatchOptions,
   type UpstreamHandler,
@@ -183,9 +185,7 @@ export function createTlsConnector(options: TlsConnectorOptions): buildConnector
       host,
       port: Number(port),
       session,
-      noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: 60_000,
+      ...UPSTREAM_SOCKET_OPTIONS,
     } as ConnectionOptions);
     let tcpConnected = false;
     let done = false;
@@ -210,10 +210,7 @@ export function createTlsConnector(options: TlsConnectorOptions): buildConnector
               finish(
                 tcpConnected
                   ? tlsTimeout(endpoint, options.connectTimeoutMs)
-                  : upstreamError(
-                      'PIER_UPSTREAM_CONNECT_TIMEOUT',
-                      `connect timed out after ${options.connectTimeoutMs} ms`,
-                    ),
+                  : connectTimeoutError(options.connectTimeoutMs),
               ),
             options.connectTimeoutMs,
           )

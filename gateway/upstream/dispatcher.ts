@@ -90,3 +90,19 @@ export function upstreamError(code: string, message: string, cause?: unknown): E
   error.code = code;
   return error;
 }
+
+/** A TCP connect that did not finish within the pool's connect timeout. */
+export function connectTimeoutError(ms: number): Error {
+  return upstreamError('PIER_UPSTREAM_CONNECT_TIMEOUT', `connect timed out after ${ms} ms`);
+}
+
+/**
+ * Socket options of every upstream connection, TCP or TLS: no Nagle delay
+ * (requests are written whole), and TCP keep-alive probes after a minute
+ * idle so a pooled connection to a vanished endpoint is noticed.
+ */
+export const UPSTREAM_SOCKET_OPTIONS = Object.freeze({
+  noDelay: true,
+  keepAlive: true,
+  keepAliveInitialDelay: 60_000,
+});

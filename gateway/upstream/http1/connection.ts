@@ -23,7 +23,9 @@ import type { Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { tlsFailure, tlsTimeout } from '../backend-tls.ts';
 import {
+  connectTimeoutError,
   type ResponseHeaders,
+  UPSTREAM_SOCKET_OPTIONS,
   type UpstreamController,
   type UpstreamDispatchOptions,
   type UpstreamHandler,
@@ -196,7 +198,7 @@ function onConnectTimeout(connection: Http1Connection): void {
   const ms = connection.owner.connectTimeoutMs;
   const error = connection.handshaking
     ? tlsTimeout(connection.owner.endpoint, ms)
-    : upstreamError('PIER_UPSTREAM_CONNECT_TIMEOUT', `connect timed out after ${ms} ms`);
+    : connectTimeoutError(ms);
   connection.socketError ??= error;
   connection.socket.destroy(error);
 }
@@ -271,9 +273,7 @@ export class Http1Connection implements ResponseSink {
         ? connect({
             host: owner.address,
             port: owner.port,
-            noDelay: true,
-            keepAlive: true,
-            keepAliveInitialDelay: 60_000,
+            ...UPSTREAM_SOCKET_OPTIONS,
             writableHighWaterMark: BODY_WRITE_BUDGET,
             onread,
           } as NetConnectOpts)
@@ -285,9 +285,7 @@ export class Http1Connection implements ResponseSink {
             host: owner.address,
             port: owner.port,
             session: owner.tlsSession,
-            noDelay: true,
-            keepAlive: true,
-            keepAliveInitialDelay: 60_000,
+            ...UPSTREAM_SOCKET_OPTIONS,
             highWaterMark: BODY_WRITE_BUDGET,
             onread,
           } as ConnectionOptions);
