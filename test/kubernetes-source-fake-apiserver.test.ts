@@ -2,15 +2,19 @@
 // read with a raw HTTP client: what the Kubernetes source's tests rely on is
 // what a real API server does, not what the source happens to expect.
 
-import { get as httpGet, type IncomingMessage } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FakeApiServer,
   type FakeObject,
   startFakeApiServer,
 } from './support/fake-apiserver.ts';
+import {
+  apiRequest,
+  apiWatch,
+  FAKE_TOKEN,
+  type WatchStream,
+} from './support/fake-apiserver-client.ts';
 
-const TOKEN = 'pier-test-token';
 let api: FakeApiServer;
 
 beforeAll(async () => {
@@ -20,28 +24,8 @@ afterAll(async () => {
   await api.close();
 });
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function request(path: string, token: string | null = TOKEN): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpGet(
-      `${api.url}${path}`,
-      { headers: token === null ? {} : { authorization: `Bearer ${token}` } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      },
-    );
-    req.on('error', reject);
-  });
-}
+const request = (path: string, token: string | null = FAKE_TOKEN) =>
+  apiRequest(api.url, path, { token });
 
 interface Event {
   type: string;
@@ -54,70 +38,17 @@ interface Event {
   };
 }
 
-interface Stream {
-  status: number;
-  events: Event[];
-  /** Raw text, to check the framing: one JSON object per line. */
-  raw(): string;
-  /** Resolves with how the stream ended: `end` (clean) or `error`. */
-  ended: Promise<'end' | 'error'>;
-  waitFor(count: number, ms?: number): Promise<Event[]>;
-  close(): void;
-}
+type Stream = WatchStream<Event>;
 
 const streams: Stream[] = [];
 afterEach(() => {
   for (const s of streams.splice(0)) s.close();
 });
 
-function watch(path: string): Promise<Stream> {
-  return new Promise((resolve, reject) => {
-    const req = httpGet(`${api.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    req.on('error', reject);
-    req.on('response', (res: IncomingMessage) => {
-      const events: Event[] = [];
-      let raw = '';
-      let buffer = '';
-      let settle: (how: 'end' | 'error') => void = () => undefined;
-      const ended = new Promise<'end' | 'error'>((r) => {
-        settle = r;
-      });
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        raw += chunk;
-        buffer += chunk;
-        let nl = buffer.indexOf('\n');
-        while (nl !== -1) {
-          events.push(JSON.parse(buffer.slice(0, nl)) as Event);
-          buffer = buffer.slice(nl + 1);
-          nl = buffer.indexOf('\n');
-        }
-      });
-      res.on('end', () => settle('end'));
-      res.on('error', () => settle('error'));
-      res.on('aborted', () => settle('error'));
-      req.on('error', () => settle('error'));
-      const stream: Stream = {
-        status: res.statusCode ?? 0,
-        events,
-        raw: () => raw,
-        ended,
-        async waitFor(count, ms = 3000) {
-          const deadline = Date.now() + ms;
-          while (events.length < count) {
-            if (Date.now() > deadline) {
-              throw new Error(`expected ${count} events, got ${JSON.stringify(events)}`);
-            }
-            await new Promise((r) => setTimeout(r, 5));
-          }
-          return events.slice(0, count);
-        },
-        close: () => req.destroy(),
-      };
-      streams.push(stream);
-      resolve(stream);
-    });
-  });
+async function watch(path: string): Promise<Stream> {
+  const stream = await apiWatch<Event>(api.url, path);
+  streams.push(stream);
+  return stream;
 }
 
 let n = 0;

@@ -5,7 +5,6 @@
 // event, 404 for a missing object, 415 for other patch types, 409 for a
 // stale metadata.resourceVersion precondition.
 
-import { get as httpGet, request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FakeApiServer,
@@ -13,8 +12,8 @@ import {
   mergePatch,
   startFakeApiServer,
 } from './support/fake-apiserver.ts';
+import { apiRequest, apiWatch } from './support/fake-apiserver-client.ts';
 
-const TOKEN = 'pier-test-token';
 const GW = 'gateway.networking.k8s.io';
 let api: FakeApiServer;
 
@@ -25,65 +24,11 @@ afterAll(async () => {
   await api.close();
 });
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function patch(
-  path: string,
-  body: unknown,
-  contentType = 'application/merge-patch+json',
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    const req = httpRequest(
-      `${api.url}${path}`,
-      {
-        method: 'PATCH',
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          'content-type': contentType,
-          'content-length': Buffer.byteLength(text),
-        },
-      },
-      (res) => {
-        let reply = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          reply += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(reply) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
+const patch = (path: string, body: unknown, contentType = 'application/merge-patch+json') =>
+  apiRequest(api.url, path, { method: 'PATCH', body, contentType });
 
 /** Watch events of one collection from a resourceVersion, collected as they come. */
-function watch(path: string): Promise<{ events: Record<string, unknown>[]; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const req = httpGet(`${api.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    req.on('error', reject);
-    req.on('response', (res: IncomingMessage) => {
-      const events: Record<string, unknown>[] = [];
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl = buffer.indexOf('\n');
-        while (nl !== -1) {
-          events.push(JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>);
-          buffer = buffer.slice(nl + 1);
-          nl = buffer.indexOf('\n');
-        }
-      });
-      res.on('error', () => undefined);
-      resolve({ events, close: () => req.destroy() });
-    });
-  });
-}
+const watch = (path: string) => apiWatch(api.url, path);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
