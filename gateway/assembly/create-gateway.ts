@@ -23,7 +23,7 @@ import { createCertificateStore } from '../listener/certificates.ts';
 import { createListener, type Listener, type ListenerProtocol } from '../listener.ts';
 import { createStdoutAccessLog } from '../observe/access-log.ts';
 import { createGatewayMetrics } from '../observe/gateway-metrics.ts';
-import { type BackendTls, backendTlsOf } from '../translate/backend-tls.ts';
+import { backendTlsOf } from '../translate/backend-tls.ts';
 import type { GatewayConfig, PortConfig, Problem } from '../translate/gateway-config.ts';
 import { translate } from '../translate/translate.ts';
 import { AssemblyErrors } from './errors.ts';
@@ -31,7 +31,7 @@ import { CONFIG_KINDS, GATEWAY_KINDS } from './kinds.ts';
 import { createRequestHandlers, type PortState } from './request-handler.ts';
 import { backendWants, createPortRouting, type PortRouting } from './routing.ts';
 import { createSyncLoop } from './sync-loop.ts';
-import type { BackendWant } from './upstream-registry.ts';
+import type { BackendWant, UpstreamLookup } from './upstream-registry.ts';
 import { createUpstreamRegistry } from './upstream-registry.ts';
 
 /** How soon a port that failed to bind is tried again. */
@@ -119,15 +119,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     gm.problems.set(problems.length);
   }
 
-  let backendTls: BackendTls | undefined;
-  const lookup = {
+  /** The registry's view of the Store, with the backend TLS table of the config being applied. */
+  const lookupFor = (config: GatewayConfig): UpstreamLookup => ({
     service: (namespace: string, name: string) =>
       informer.get<Service>({ kind: Kinds.Service, namespace, name }),
     slices: () => informer.list<EndpointSlice>(Kinds.EndpointSlice),
-    // The table of the config being applied: registry.sync runs before it becomes `config`.
     backendTls: (namespace: string, name: string, port: number) =>
-      backendTls === undefined ? undefined : backendTlsOf(backendTls, namespace, name, port),
-  };
+      backendTlsOf(config.backendTls, namespace, name, port),
+  });
   const secretOf = (ref: { namespace: string; name: string }) =>
     informer.get<Secret>({ kind: Kinds.Secret, namespace: ref.namespace, name: ref.name });
 
@@ -277,12 +276,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
       });
       logProblems(next.problems);
-      backendTls = next.backendTls;
       const w: BackendWant[] = [];
       for (const pc of next.ports) backendWants(pc.spec, next.backendClientCertificates, w);
       wants = w;
     }
-    if (endpointsNeeded) registry.sync(wants, lookup);
+    if (endpointsNeeded) registry.sync(wants, lookupFor(next!));
     if (translateNeeded || portErrors.size > 0) await applyPorts(next!);
     config = next;
     // A port that could not be bound (in use, no permission) is tried again without waiting for a change.
