@@ -70,8 +70,12 @@ export abstract class MessageParser {
   #pending: Buffer | undefined;
   #trailers: FieldMap | undefined;
 
-  constructor(maxHeaderBytes: number) {
+  /** Empty lines before a head are skipped (requests: RFC 9112 2.2). */
+  protected readonly skipsEmptyLines: boolean;
+
+  constructor(maxHeaderBytes: number, skipsEmptyLines: boolean) {
     this.maxHeaderBytes = maxHeaderBytes;
+    this.skipsEmptyLines = skipsEmptyLines;
   }
 
   /** Throws the parser's error type. */
@@ -115,15 +119,22 @@ export abstract class MessageParser {
     while (offset < length) {
       switch (this.state) {
         case S_HEAD: {
+          if (this.skipsEmptyLines)
+            while (length - offset >= 2 && data[offset] === 13 && data[offset + 1] === 10)
+              offset += 2;
           const end = data.indexOf(CRLFCRLF, offset);
           if (end === -1) {
-            if (length - offset > this.maxHeaderBytes)
+            // Up to 3 bytes may be the start of the CRLFCRLF, which the limit does not count.
+            if (length - offset > this.maxHeaderBytes + 3)
               this.fail('HPE_HEADER_OVERFLOW', `head larger than ${this.maxHeaderBytes} bytes`);
+            // A head with bare CR or LF line ends never gets its CRLFCRLF: refused now, not at the timeout.
+            this.#bareLineEnds(data, offset, length);
             this.#pending = Buffer.from(data.subarray(offset));
             return undefined;
           }
           if (end - offset > this.maxHeaderBytes)
             this.fail('HPE_HEADER_OVERFLOW', `head larger than ${this.maxHeaderBytes} bytes`);
+          this.#bareLineEnds(data, offset, end);
           offset = this.head(data, offset, end);
           break;
         }
@@ -198,7 +209,10 @@ export abstract class MessageParser {
     }
     const name = line.slice(0, colon);
     if (!TOKEN.test(name))
-      this.fail('HPE_INVALID_HEADER_TOKEN', `bad ${what} name ${JSON.stringify(name.slice(0, 64))}`);
+      this.fail(
+        'HPE_INVALID_HEADER_TOKEN',
+        `bad ${what} name ${JSON.stringify(name.slice(0, 64))}`,
+      );
     let start = colon + 1;
     let stop = line.length;
     while (start < stop && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
@@ -226,11 +240,22 @@ export abstract class MessageParser {
     return length;
   }
 
+  /** Every line of a head ends in CRLF: a lone LF or CR in data[offset, end) is refused. */
+  #bareLineEnds(data: Buffer, offset: number, end: number): void {
+    for (let i = data.indexOf(10, offset); i !== -1 && i < end; i = data.indexOf(10, i + 1))
+      if (i === offset || data[i - 1] !== 13) this.fail('HPE_CR_EXPECTED', 'bare LF in the head');
+    for (let i = data.indexOf(13, offset); i !== -1 && i < end; i = data.indexOf(13, i + 1))
+      if (i + 1 < data.length && data[i + 1] !== 10)
+        this.fail('HPE_LF_EXPECTED', 'bare CR in the head');
+  }
+
   #chunkSize(data: Buffer, offset: number): number {
     const eol = data.indexOf(CRLF, offset);
     if (eol === -1) {
       if (data.length - offset > MAX_CHUNK_LINE)
         this.fail('HPE_INVALID_CHUNK_SIZE', 'chunk-size line too long');
+      if (data.indexOf(10, offset) !== -1)
+        this.fail('HPE_INVALID_CHUNK_SIZE', 'bare LF in a chunk-size line');
       this.#pending = Buffer.from(data.subarray(offset));
       return data.length;
     }

@@ -1,10 +1,11 @@
 // The listener (gateway/listener.ts): one net.Server per port, and behind
-// it two protocol engines that never listen themselves (a node:http server
-// for HTTP/1.1, a node:http2 server for HTTP/2). Each accepted connection is
-// handed to one of them with emit('connection'):
+// it two protocol engines that never listen themselves (Pier's own
+// HTTP/1.1 server, http1/server.ts, and a node:http2 server for HTTP/2).
+// Each accepted connection is handed to one of them:
 //
-//   HTTP:  the first bytes are read and put back (unshift); the HTTP/2
-//          preface picks the h2 engine, anything else the HTTP/1.1 one.
+//   HTTP:  the first bytes are read; the HTTP/2 preface picks the h2
+//          engine (they are put back for it), anything else the HTTP/1.1
+//          one (they are its first read).
 //   HTTPS: the raw socket goes to a tls.Server (never listening either) for
 //          the handshake: SNI picks the certificate, ALPN the engine.
 //
@@ -17,12 +18,7 @@
 // Per request the listener does: one counter up, one 'close' listener (a
 // shared function, no closure), a header-count check, the handler call.
 
-import {
-  createServer as createHttpServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createServer as createH2Server,
   type Http2Server,
@@ -47,6 +43,8 @@ import {
   type ListenerOptions,
 } from '../listener.ts';
 import { ListenerErrors } from './errors.ts';
+import { createHttp1Server, type Http1Server } from './http1/server.ts';
+import { keepView, setReader, withOwnReads } from './own-reads.ts';
 import { sniffProtocol } from './preface.ts';
 import { rawResponse, refusal } from './refusals.ts';
 
@@ -96,30 +94,22 @@ export function createListener(options: ListenerOptions): Listener {
 
   // --- the engines ---------------------------------------------------------------
 
-  const h1: HttpServer = createHttpServer({
-    maxHeaderSize: limits.maxHeaderBytes,
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 4)),
-    requireHostHeader: true,
-    insecureHTTPParser: false,
-    joinDuplicateHeaders: false,
-    noDelay: true,
-    // A request without Content-Length or Transfer-Encoding has no body (RFC
-    // 9112 6.3): Node marks it ended at once instead of running the readable
-    // stream's end/close events per request. Nothing here reads such a body.
-    optimizeEmptyRequests: true,
-    // h2c upgrades (curl --http2 on http://) are served as HTTP/1.1, as RFC 9113 lets a server do.
-    shouldUpgradeCallback: wantsUpgrade,
-  });
-  // One more than the limit, so that a request over it is seen (node drops the rest silently).
-  h1.maxHeadersCount = limits.maxHeaders + 1;
-  h1.maxRequestsPerSocket = 0;
-  h1.timeout = 0;
-  // The request/headers timeouts are checked by a timer node arms on 'listening';
-  // the engine never listens, so it is told it does.
-  h1.emit('listening');
+  const h1: Http1Server = createHttp1Server(
+    {
+      maxHeaderBytes: limits.maxHeaderBytes,
+      headersTimeoutMs: limits.headersTimeoutMs,
+      requestTimeoutMs: limits.requestTimeoutMs,
+      keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+      // h2c upgrades (curl --http2 on http://) are served as HTTP/1.1, as RFC 9113 lets a server do.
+      shouldUpgrade: wantsUpgrade,
+    },
+    {
+      request: onH1Request,
+      upgrade: onUpgrade,
+      connect: onConnect,
+      clientError: onClientError,
+    },
+  );
 
   const h2: Http2Server = createH2Server({
     maxHeaderListPairs: limits.maxHeaders + 8,
@@ -155,11 +145,6 @@ export function createListener(options: ListenerOptions): Listener {
     }
     if (req.rawHeaders.length > limits.maxHeaders * 2) {
       refuse(req, res, 'TOO_MANY_HEADERS', 431);
-      return;
-    }
-    if (req.httpVersionMajor !== 1) {
-      // `GET / HTTP/2.0` on a cleartext HTTP/1 connection: no such protocol.
-      refuse(req, res, 'BAD_VERSION', 400);
       return;
     }
     handlers.request(req, res);
@@ -244,13 +229,9 @@ export function createListener(options: ListenerOptions): Listener {
     this.close();
   }
 
-  h1.on('request', onH1Request);
-  // Expect: 100-continue reaches the handler unanswered: the forwarder sends
-  // 100 once it has an endpoint, and a 404 never asks for the body.
-  h1.on('checkContinue', onH1Request);
-  h1.on('upgrade', onUpgrade);
-  h1.on('connect', onConnect);
-  h1.on('clientError', onClientError);
+  // Expect: 100-continue reaches the handler unanswered (http1/server.ts):
+  // the forwarder sends 100 once it has an endpoint, and a 404 never asks
+  // for the body.
   h2.on('request', onH2Request);
   h2.on('checkContinue', onH2Request);
   h2.on('session', onSession);
@@ -260,15 +241,21 @@ export function createListener(options: ListenerOptions): Listener {
 
   // --- the front -------------------------------------------------------------------
 
-  function dispatch(conn: Conn, socket: Tagged<Socket>, h2Wanted: boolean): void {
+  function dispatch(
+    conn: Conn,
+    socket: Tagged<Socket>,
+    h2Wanted: boolean,
+    head: Buffer | undefined,
+  ): void {
     conn.socket = socket;
     socket[kConn] = conn;
     if (h2Wanted) {
       conn.protocol = HTTP2;
+      if (head !== undefined) socket.unshift(head);
       h2.emit('connection', socket);
     } else {
       conn.protocol = HTTP1;
-      h1.emit('connection', socket);
+      h1.serve(socket, head);
     }
   }
 
@@ -277,27 +264,23 @@ export function createListener(options: ListenerOptions): Listener {
     this.destroy();
   }
 
-  function onFirstReadable(this: Tagged<Socket>): void {
-    const conn = this[kConn]!;
-    const chunk = this.read() as Buffer | null;
-    if (chunk === null) {
-      // End of stream before any byte: nothing to serve.
-      if (this.readableEnded || this.destroyed) this.destroy();
-      else this.once('readable', onFirstReadable);
-      return;
-    }
+  /** The first reads of a cleartext connection: the HTTP/2 preface or not. */
+  function onFirstRead(this: Tagged<Socket>, chunk: Buffer): undefined {
+    const conn = this[kConn];
+    if (conn === undefined) return undefined;
     const head = conn.head === undefined ? chunk : Buffer.concat([conn.head, chunk]);
     const kind = sniffProtocol(head);
     if (kind === 'more') {
-      conn.head = head;
-      this.once('readable', onFirstReadable);
-      return;
+      // A copy: the read buffer is read into again.
+      conn.head = Buffer.from(head);
+      return undefined;
     }
     conn.head = undefined;
     this.removeListener('timeout', onSniffTimeout);
     this.setTimeout(0);
-    this.unshift(head);
-    dispatch(conn, this, kind === 'h2');
+    if (kind === 'h2') keepView(this);
+    dispatch(conn, this, kind === 'h2', head);
+    return undefined;
   }
 
   function onRawClose(this: Tagged<Socket>): void {
@@ -313,11 +296,12 @@ export function createListener(options: ListenerOptions): Listener {
     this.destroy();
   }
 
-  const front: NetServer = createNetServer({ noDelay: true }, (raw: Tagged<Socket>) => {
+  const front: NetServer = createNetServer({ noDelay: true, pauseOnConnect: !tls }, (accepted) => {
     if (draining) {
-      raw.destroy();
+      accepted.destroy();
       return;
     }
+    const raw: Tagged<Socket> = tls ? accepted : withOwnReads(accepted);
     const conn: Conn = {
       raw,
       socket: undefined,
@@ -337,7 +321,7 @@ export function createListener(options: ListenerOptions): Listener {
       return;
     }
     raw.setTimeout(limits.headersTimeoutMs, onSniffTimeout);
-    raw.once('readable', onFirstReadable);
+    setReader(raw, onFirstRead);
   });
 
   // --- TLS ---------------------------------------------------------------------------
@@ -378,7 +362,7 @@ export function createListener(options: ListenerOptions): Listener {
         return;
       }
       socket.on('close', onTlsClose);
-      dispatch(conn, socket as unknown as Socket, socket.alpnProtocol === 'h2');
+      dispatch(conn, socket as unknown as Socket, socket.alpnProtocol === 'h2', undefined);
     });
     tlsServer.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
       events.tlsError?.(error.code ?? 'ERR_TLS', socket.servername || undefined);

@@ -242,12 +242,12 @@ describe('ResponseParser: refuses what could split or smuggle a response', () =>
     [
       'a bare LF inside the head',
       'RAW:HTTP/1.1 200 OK\r\nX-A: 1\nX-B: 2\r\nContent-Length: 0\r\n\r\n',
-      'HPE_INVALID_HEADER_TOKEN',
+      'HPE_CR_EXPECTED',
     ],
     [
       'a bare CR inside the head',
       'RAW:HTTP/1.1 200 OK\r\nX-A: 1\rX-B: 2\r\nContent-Length: 0\r\n\r\n',
-      'HPE_INVALID_HEADER_TOKEN',
+      'HPE_LF_EXPECTED',
     ],
     ['a bad status line', 'HTTP/2.0 200 OK\nContent-Length: 0\n\n', 'HPE_INVALID_STATUS'],
     ['a two-digit status', 'HTTP/1.1 20 OK\nContent-Length: 0\n\n', 'HPE_INVALID_STATUS'],

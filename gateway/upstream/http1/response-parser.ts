@@ -73,7 +73,7 @@ export class ResponseParser extends MessageParser {
   extraBytes = false;
 
   constructor(options: ResponseParserOptions = {}) {
-    super(options.maxHeaderBytes ?? 64 * 1024);
+    super(options.maxHeaderBytes ?? 64 * 1024, false);
   }
 
   protected fail(code: string, message: string): never {
