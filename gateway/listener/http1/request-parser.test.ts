@@ -179,7 +179,7 @@ describe('RequestParser: heads and framing', () => {
     {
       name: 'Expect: 100-continue',
       raw: 'POST /p HTTP/1.1\nHost: a\nExpect: 100-continue\nContent-Length: 1\n\nx',
-      want: { head: { expectContinue: true }, body: 'x', complete: true },
+      want: { head: { expectContinue: true, expectOther: false }, body: 'x', complete: true },
     },
     {
       name: 'Expect: 100-CONTINUE, in any case',
@@ -189,7 +189,7 @@ describe('RequestParser: heads and framing', () => {
     {
       name: 'Expect: something else',
       raw: 'GET / HTTP/1.1\nHost: a\nExpect: 200-ok\n\n',
-      want: { head: { expectContinue: false }, complete: true },
+      want: { head: { expectContinue: false, expectOther: true }, complete: true },
     },
     {
       name: 'Connection: Upgrade with an Upgrade header',

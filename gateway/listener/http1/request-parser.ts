@@ -54,6 +54,8 @@ export interface RequestHead {
   upgrade: boolean;
   /** Expect: 100-continue. */
   expectContinue: boolean;
+  /** An Expect header asking for anything else (answered 417). */
+  expectOther: boolean;
   /** Content-Length, -1 when none; chunked bodies have none. */
   contentLength: number;
   chunked: boolean;
@@ -132,6 +134,7 @@ export class RequestParser extends MessageParser {
     let hasHost = false;
     let hasUpgrade = false;
     let expectContinue = false;
+    let expectOther = false;
     for (let i = 1; i < lines.length; i++) {
       const { name, lower, value } = this.fieldLine(lines[i]!, 'header');
       switch (lower) {
@@ -153,6 +156,7 @@ export class RequestParser extends MessageParser {
           break;
         case 'expect':
           if (value.toLowerCase() === '100-continue') expectContinue = true;
+          else expectOther = true;
           break;
       }
       rawHeaders.push(name, value);
@@ -192,6 +196,7 @@ export class RequestParser extends MessageParser {
       keepAlive,
       upgrade,
       expectContinue,
+      expectOther,
       contentLength,
       chunked,
     };

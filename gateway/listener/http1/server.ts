@@ -278,16 +278,15 @@ export function createHttp1Server(
         else req.push(null);
       }
 
-      const expect = req.headers.expect;
-      if (expect !== undefined && head.versionMinor === 1 && head.versionMajor === 1) {
-        if (head.expectContinue) {
-          // Answered by the handler: 100 once it has somewhere to send the body.
-          res._expect_continue = true;
-        } else {
+      // Expectations are HTTP/1.1's (node:http ignores them in 1.0 too).
+      if (head.versionMinor === 1) {
+        if (head.expectOther) {
           res.writeHead(417);
           res.end();
           return false;
         }
+        // Answered by the handler: 100 once it has somewhere to send the body.
+        if (head.expectContinue) res._expect_continue = true;
       }
       events.request(req, res);
       return false;
@@ -373,7 +372,9 @@ export function createHttp1Server(
         return;
       }
       this.updateReading();
-      if (options.keepAliveTimeoutMs > 0) this.socket.setTimeout(options.keepAliveTimeoutMs);
+      // A second past what Keep-Alive: timeout= told the client, as node:http
+      // does: a client reusing the connection at the last moment is not cut off.
+      if (options.keepAliveTimeoutMs > 0) this.socket.setTimeout(options.keepAliveTimeoutMs + 1000);
     }
 
     /** Parses the pipelined bytes. */
