@@ -466,6 +466,9 @@ export function createHttp1Server(
   return {
     serve(socket, head) {
       const connection = new Connection(socket);
+      // The first head's clock starts now, as node:http's does: a client that
+      // connects (or finishes a TLS handshake) and sends nothing is timed out.
+      connection.headStart = performance.now();
       const tagged = socket as Socket & { [kConnection]?: Connection };
       tagged[kConnection] = connection;
       connections.add(connection);
