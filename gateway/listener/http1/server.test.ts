@@ -864,6 +864,35 @@ describe.each(KINDS)('HTTP/1.1 server engine, $kind', ({ create }) => {
     expect(drained).toBe(true);
   });
 
+  it('reads the next request after a body that ended while the request stream was full', async () => {
+    // The handler reads the body only later, so the whole body is buffered
+    // in the request stream, over its high-water mark, when it ends. An
+    // ended stream never asks for more: reading must go on for the next
+    // request all the same.
+    const size = 200 * 1024;
+    const server = await start({
+      request(req, res) {
+        setTimeout(() => {
+          let received = 0;
+          req.on('data', (chunk: Buffer) => {
+            received += chunk.length;
+          });
+          req.on('end', () => res.end(JSON.stringify({ bodyLength: received })));
+        }, 50);
+      },
+    });
+    const c = await client(server);
+    const post = Buffer.concat([
+      Buffer.from(`POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`),
+      Buffer.alloc(size, 120),
+    ]);
+    for (let i = 1; i <= 3; i++) {
+      c.write(post);
+      const answers = await c.responses(i);
+      expect(JSON.parse(answers[i - 1]!.body)).toEqual({ bodyLength: size });
+    }
+  });
+
   // 15
   describe("the response's close event", () => {
     it('comes once per response, after finish, on a keep-alive connection', async () => {

@@ -307,6 +307,9 @@ export function createHttp1Server(
       if (req === undefined) return;
       if (req.complete) return; // a request without a body, ended in onHead
       req.complete = true;
+      // An ended stream never asks for more (no _read after the end), so a
+      // last chunk it had no room for must not leave reading stopped.
+      this.bodyFull = false;
       if (trailers !== undefined) {
         const raw = fieldsToRaw(trailers);
         (req as unknown as NodeIncomingMessage)._addHeaderLines(raw, raw.length);
