@@ -7,7 +7,7 @@
 // Why not node:http: its parser copies every body piece out of the socket's
 // read buffer (Buffer::Copy in on_body). For uploads that copy was 12% of
 // a worker's time; request-parser.ts hands on views of the socket's reads.
-// Measured on the 1 MiB upload benchmark: 15% less CPU per request
+// Measured on the 1 MiB upload benchmark: 10-13% less CPU per request
 // (gateway/README.md, Performance).
 //
 // Per connection, one request at a time (RFC 9112 9.3.2 pipelining: bytes
@@ -25,9 +25,10 @@
 // asked; an upgrade the server takes hands over the socket and the bytes
 // after the head; CONNECT goes to events.connect. Timeouts as node:http
 // has them, checked by one interval timer for all connections rather than
-// a timer per request: the head must arrive within headersTimeoutMs of
-// its first byte, the whole request within requestTimeoutMs, and an idle
-// keep-alive connection closes after keepAliveTimeoutMs.
+// a timer per request: a head must arrive within headersTimeoutMs (of the
+// connection's start, or of its first byte after a response), the whole
+// request within requestTimeoutMs, and an idle keep-alive connection
+// closes a second after keepAliveTimeoutMs.
 
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -399,9 +400,9 @@ export function createHttp1Server(
         keepView(socket);
         readAsStream(socket);
       }
-      // Nothing flows until the new owner listens (node:http does the same).
+      // Nothing flows until the new owner listens (node:http does the same);
+      // its 'data' listener or pipe resumes a socket the engine had paused.
       (socket as { readableFlowing: boolean | null }).readableFlowing = null;
-      if (this.readingPaused) socket.resume();
       if (connect) events.connect(req, socket, rest);
       else events.upgrade(req, socket, rest);
     }
