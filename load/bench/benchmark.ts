@@ -151,4 +151,10 @@ export interface BenchmarkDefinition<F = unknown> {
   comparisons: Comparison[];
   /** Markdown bullets on reading the results. */
   notes: string[];
+  /**
+   * A group's peers are all started, then measured in rounds (one run of
+   * each per round) instead of one peer after another: for peers that can
+   * sit side by side, idle, while another is under load (runner.ts).
+   */
+  interleaved?: boolean;
 }

@@ -146,6 +146,12 @@ export function renderMarkdown(result: BenchmarkResult): string {
     '',
     `- ${o.runs} measured run(s) per row, the median of each metric shown; ${o.durationSec} s per run, ` +
       `after a ${o.warmupSec} s warm-up run that is not counted.`,
+    ...(result.interleaved === true
+      ? [
+          "- A group's peers are started together and measured in rounds, one run of each per round " +
+            "(never two under load at once), so a drift in the machine's background load falls on all of them alike.",
+        ]
+      : []),
     `- load: ${o.threads} thread(s), ${o.connections} connections; proxy workers: ${o.workers.join(', ')}.`,
     ...(filters.length > 0 ? [`- only ${filters.join('; ')} (a partial run).`] : []),
     '',

@@ -61,6 +61,8 @@ export interface BenchmarkResult {
   /** Load tools and shared fixtures: `{ wrk: '4.1.0', 'backend nginx': '1.22.1' }`. */
   versions: Record<string, string>;
   options: Omit<RunOptions, 'outDir'>;
+  /** A group's peers were measured in rounds, one run of each per round (runner.ts). */
+  interleaved?: boolean;
   metrics: MetricDef[];
   reference: { peer: string; metrics: string[] };
   plotMetric: string;

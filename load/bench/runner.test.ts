@@ -189,6 +189,62 @@ describe('runBenchmark', () => {
 
   itNeeds(
     missing,
+    'measures an interleaved group in rounds: one run of each peer per round, medians as before',
+    async () => {
+      const def = definition();
+      const order: string[] = [];
+      const setup = def.setup;
+      def.interleaved = true;
+      def.setup = async (ctx) => {
+        const made = await setup(ctx);
+        return {
+          ...made,
+          groups: made.groups.map((g) => ({
+            ...g,
+            load: (target, durationSec) => {
+              order.push(String(target.port));
+              return g.load(target, durationSec);
+            },
+          })),
+        };
+      };
+      const logs: string[] = [];
+      const result = await runBenchmark(
+        def,
+        { ...options, warmupSec: 0 },
+        { log: (line) => logs.push(line), signal: new AbortController().signal },
+      );
+      expect(result.interleaved).toBe(true);
+      const rows = result.groups[0]!.rows;
+      const portOf = new Map(
+        rows
+          .filter((r) => r.command !== undefined)
+          .map((r) => [/:(\d+)\/$/.exec(r.command!)![1]!, r.peer]),
+      );
+      // broken never started; the others ran once each per round, in the group's order.
+      expect(order.map((port) => portOf.get(port))).toEqual([
+        'ref',
+        'other',
+        'erroring',
+        'ref',
+        'other',
+        'erroring',
+      ]);
+      const byPeer = new Map(rows.map((r) => [r.peer, r]));
+      expect(byPeer.get('ref')!.samples).toHaveLength(2);
+      expect(byPeer.get('broken')!.status).toBe('failed');
+      expect(byPeer.get('erroring')!.status).toBe('errors');
+      expect(byPeer.get('other')!.ratios.rps).toBeCloseTo(
+        byPeer.get('other')!.median!.rps! / byPeer.get('ref')!.median!.rps!,
+        9,
+      );
+      expect(logs.filter((l) => l.startsWith('  round '))).toHaveLength(2);
+      expect(logs.filter((l) => /^\[\d\/4\]/.test(l))).toHaveLength(4);
+    },
+  );
+
+  itNeeds(
+    missing,
     'refuses a plan longer than --max-minutes before starting any peer',
     async () => {
       const run = runBenchmark(

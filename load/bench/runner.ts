@@ -3,8 +3,13 @@
 // start, or during load) fails its row and the benchmark goes on; only a
 // missing load tool, bad options or an abort stop the whole run.
 //
-// Every peer is started in its own scope and stopped before the next one
-// starts, so peers never compete with each other for the two cores.
+// Peers never run under load at the same time. By default each is started
+// in its own scope and stopped before the next one starts. An interleaved
+// benchmark starts a group's peers together (idle, they take no CPU), warms
+// each up, then measures them in rounds, one run of each per round: on a
+// shared machine whose background load drifts over minutes, the drift then
+// falls on every peer alike instead of on whichever ran during it, and the
+// ratios between peers stop moving with it.
 
 import { loadavg } from 'node:os';
 import type {
@@ -21,7 +26,7 @@ import { BenchErrors } from './errors.ts';
 import { describeMachine } from './machine.ts';
 import { describeExit, findExecutable, runCommand } from './process.ts';
 import type { BenchmarkResult, GroupResult, RowResult } from './result.ts';
-import { createScope, withScope } from './scope.ts';
+import { createScope, type Scope, withScope } from './scope.ts';
 import { medianMetrics } from './stats.ts';
 
 /** Above this share of failed requests a row is reported but compared with nothing. */
@@ -67,17 +72,10 @@ function checkAlive(target: PeerTarget): void {
   }
 }
 
-async function measure<F>(
-  peer: Peer<F>,
-  version: string,
-  group: Group,
-  fixture: F,
-  options: RunOptions,
-  io: RunnerIo,
-): Promise<RowResult> {
-  const row: RowResult = {
-    peer: peer.name,
-    label: peer.label,
+function newRow(name: string, label: string, version: string): RowResult {
+  return {
+    peer: name,
+    label,
     version,
     status: 'ok',
     samples: [],
@@ -85,46 +83,135 @@ async function measure<F>(
     failed: 0,
     ratios: {},
   };
-  const fail = (reason: string): RowResult => {
-    row.status = 'failed';
-    row.reason = reason;
-    return row;
-  };
+}
+
+function failRow(row: RowResult, reason: string): RowResult {
+  row.status = 'failed';
+  row.reason = reason;
+  return row;
+}
+
+/** One measured run of a started peer, added to its row; returns a reason when the row fails. */
+async function measureRun(
+  group: Group,
+  target: PeerTarget,
+  row: RowResult,
+  run: number,
+  options: RunOptions,
+  io: RunnerIo,
+): Promise<string | undefined> {
+  const load = group.load(target, options.durationSec);
+  row.command = load.argv.join(' ');
+  const sample = await executeLoad(load, io.signal);
+  checkAlive(target);
+  if (sample.completed === 0) return `no request completed (${sample.failed} failed) in run ${run}`;
+  row.samples.push(sample);
+  row.completed += sample.completed;
+  row.failed += sample.failed;
+  return undefined;
+}
+
+/** Medians, and whether too many requests failed to compare the row. */
+function finishRow(row: RowResult): RowResult {
+  row.median = medianMetrics(row.samples);
+  const rate = row.failed / Math.max(1, row.completed);
+  if (rate > ERROR_RATE_LIMIT) {
+    row.status = 'errors';
+    row.reason = `${(rate * 100).toFixed(1)}% of requests failed (${row.failed} of ${row.completed}): not compared`;
+  }
+  return row;
+}
+
+interface Started<F> {
+  peer: Peer<F>;
+  row: RowResult;
+  target?: PeerTarget;
+}
+
+/** Starts a peer and warms it up; a failure fails its row (the run goes on). */
+async function startPeer<F>(
+  started: Started<F>,
+  scope: Scope,
+  group: Group,
+  fixture: F,
+  options: RunOptions,
+  io: RunnerIo,
+): Promise<void> {
+  try {
+    started.target = await started.peer.start({
+      scope,
+      group,
+      fixture,
+      options,
+      signal: io.signal,
+    });
+  } catch (error) {
+    if (io.signal.aborted) throw error;
+    failRow(started.row, `failed to start: ${messageOf(error)}`);
+    return;
+  }
+  try {
+    if (options.warmupSec > 0) {
+      await executeLoad(group.load(started.target, options.warmupSec), io.signal);
+      checkAlive(started.target);
+    }
+  } catch (error) {
+    if (io.signal.aborted) throw error;
+    failRow(started.row, `load failed: ${messageOf(error)}`);
+  }
+}
+
+/** One run after another for one peer, then it stops. */
+function measure<F>(
+  started: Started<F>,
+  group: Group,
+  fixture: F,
+  options: RunOptions,
+  io: RunnerIo,
+): Promise<RowResult> {
+  const { row } = started;
   return withScope(async (scope) => {
-    let target: PeerTarget;
+    await startPeer(started, scope, group, fixture, options, io);
+    if (row.status === 'failed') return row;
     try {
-      target = await peer.start({ scope, group, fixture, options, signal: io.signal });
-    } catch (error) {
-      if (io.signal.aborted) throw error;
-      return fail(`failed to start: ${messageOf(error)}`);
-    }
-    try {
-      if (options.warmupSec > 0) {
-        await executeLoad(group.load(target, options.warmupSec), io.signal);
-        checkAlive(target);
-      }
-      for (let i = 0; i < options.runs; i++) {
-        const run = group.load(target, options.durationSec);
-        row.command = run.argv.join(' ');
-        const sample = await executeLoad(run, io.signal);
-        checkAlive(target);
-        if (sample.completed === 0)
-          return fail(`no request completed (${sample.failed} failed) in run ${i + 1}`);
-        row.samples.push(sample);
-        row.completed += sample.completed;
-        row.failed += sample.failed;
+      for (let i = 1; i <= options.runs; i++) {
+        const reason = await measureRun(group, started.target!, row, i, options, io);
+        if (reason !== undefined) return failRow(row, reason);
       }
     } catch (error) {
       if (io.signal.aborted) throw error;
-      return fail(`load failed: ${messageOf(error)}`);
+      return failRow(row, `load failed: ${messageOf(error)}`);
     }
-    row.median = medianMetrics(row.samples);
-    const rate = row.failed / Math.max(1, row.completed);
-    if (rate > ERROR_RATE_LIMIT) {
-      row.status = 'errors';
-      row.reason = `${(rate * 100).toFixed(1)}% of requests failed (${row.failed} of ${row.completed}): not compared`;
+    return finishRow(row);
+  });
+}
+
+/** All of a group's peers started and warmed up, then measured in rounds. */
+function measureInRounds<F>(
+  all: Array<Started<F>>,
+  group: Group,
+  fixture: F,
+  options: RunOptions,
+  io: RunnerIo,
+): Promise<RowResult[]> {
+  return withScope(async (scope) => {
+    for (const started of all) await startPeer(started, scope, group, fixture, options, io);
+    for (let i = 1; i <= options.runs; i++) {
+      for (const started of all) {
+        const { row } = started;
+        if (row.status === 'failed') continue;
+        if (io.signal.aborted) throw BenchErrors.ABORTED('interrupted');
+        try {
+          const reason = await measureRun(group, started.target!, row, i, options, io);
+          if (reason !== undefined) failRow(row, reason);
+        } catch (error) {
+          if (io.signal.aborted) throw error;
+          failRow(row, `load failed: ${messageOf(error)}`);
+        }
+      }
+      io.log(`  round ${i}/${options.runs} of ${group.title} done`);
     }
-    return row;
+    return all.map(({ row }) => (row.status === 'failed' ? row : finishRow(row)));
   });
 }
 
@@ -181,23 +268,29 @@ export async function runBenchmark<F>(
     const results: GroupResult[] = [];
     let done = 0;
     for (const group of groups) {
-      const rows: RowResult[] = [];
-      for (const name of group.peers) {
-        if (io.signal.aborted) throw BenchErrors.ABORTED('interrupted');
+      const all: Array<Started<F>> = group.peers.map((name) => {
         const peer = peers.find((p) => p.name === name)!;
+        return { peer, row: newRow(peer.name, peer.label, peerVersions.get(name) ?? 'unknown') };
+      });
+      const report = (row: RowResult, label: string): void => {
         done++;
-        const row = await measure(
-          peer,
-          peerVersions.get(name) ?? 'unknown',
-          group,
-          setup.fixture,
-          options,
-          io,
-        );
         io.log(
-          `[${done}/${total}] ${group.title} | ${peer.label}: ${summarizeRow(row, def.plotMetric)}`,
+          `[${done}/${total}] ${group.title} | ${label}: ${summarizeRow(row, def.plotMetric)}`,
         );
-        rows.push(row);
+      };
+      let rows: RowResult[];
+      if (def.interleaved === true) {
+        if (io.signal.aborted) throw BenchErrors.ABORTED('interrupted');
+        rows = await measureInRounds(all, group, setup.fixture, options, io);
+        for (const { row, peer } of all) report(row, peer.label);
+      } else {
+        rows = [];
+        for (const started of all) {
+          if (io.signal.aborted) throw BenchErrors.ABORTED('interrupted');
+          const row = await measure(started, group, setup.fixture, options, io);
+          report(row, started.peer.label);
+          rows.push(row);
+        }
       }
       const ratios = referenceRatios(rows, def.reference.peer, def.reference.metrics);
       for (const row of rows) row.ratios = ratios.get(row.peer) ?? {};
@@ -219,6 +312,7 @@ export async function runBenchmark<F>(
       loadAverageAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100,
       versions,
       options: shownOptions,
+      ...(def.interleaved === true ? { interleaved: true } : {}),
       metrics: def.metrics,
       reference: def.reference,
       plotMetric: def.plotMetric,

@@ -119,9 +119,11 @@ export const gatewayBenchmark: BenchmarkDefinition<GatewayFixture> = {
       target: { op: '<=', value: 3 },
     },
   ],
+  // Proxies sit idle side by side; rounds keep the shared machine's drifting load off the ratios.
+  interleaved: true,
   notes: [
     "`req/s vs nginx` above 1 is faster than nginx; `p99 vs nginx` below 1 is a shorter tail than nginx's. " +
-      'Ratios compare peers at the same worker count and case, measured minutes apart on the same machine.',
+      'Ratios compare peers at the same worker count and case, measured in the same rounds on the same machine.',
     'The targets (Pier >= 1.5x the fastest Node.js peer, >= 0.4x nginx, p99 <= 3x nginx) are shown beside the ' +
       'ratios; nothing asserts them. A row that failed, or where more than 1% of requests failed, has no ratio.',
     'wrk, the backend and the proxy share the machine (2 cores here, nothing pinned): absolute numbers are ' +
