@@ -6,7 +6,6 @@
 // uneven pieces, read by clients that stall now and then (so writes to them
 // queue up); each body's SHA-256 is compared with what the backend sent.
 
-import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freeReadBuffers } from '../gateway/upstream/http1/read-buffers.ts';
@@ -19,17 +18,7 @@ import {
   startGateway,
   upstreamOf,
 } from './gateway-forward-fixtures.ts';
-
-const MIB = 1024 * 1024;
-/** Random bytes the bodies are cut from: each body is a different window of it. */
-const source = randomBytes(16 * MIB);
-
-function bodyFor(seed: number, size: number): Buffer {
-  const start = (seed * 7919) % (source.length - size);
-  return source.subarray(start, start + size);
-}
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+import { bodyFor, MIB, sha256 } from './support/test-bodies.ts';
 
 /** GET /<seed>/<size>/<cl|chunked>: the body for seed, written in uneven pieces. */
 function backendHandler(req: IncomingMessage, res: ServerResponse): void {

@@ -10,7 +10,7 @@
 // body's SHA-256 as the backend computed it compared with what the client
 // sent.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,18 +21,7 @@ import {
   serviceYaml,
   startGateway,
 } from './gateway-harness.ts';
-
-const MIB = 1024 * 1024;
-const source = randomBytes(8 * MIB);
-
-function bodyFor(seed: number, size: number): Buffer {
-  const start = (seed * 7919) % (source.length - size);
-  return source.subarray(start, start + size);
-}
-
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+import { bodyFor, MIB, sha256 } from './support/test-bodies.ts';
 
 /** Hashes each request body; every third request it reads with pauses. */
 function startHashingBackend(): Promise<{ port: number; close(): Promise<void> }> {

@@ -49,6 +49,20 @@ const MAX_CHUNK_LINE = 4096;
 
 export const DIGITS = /^\d{1,15}$/;
 
+/** The fields a head's framing depends on, as the parser collected them. */
+export interface Framing {
+  /** -1: none. */
+  contentLength: number;
+  /** Every Transfer-Encoding line's value, joined with ", ". */
+  transferEncoding: string | undefined;
+  /** Every Connection line's value, joined with ", ". */
+  connection: string | undefined;
+}
+
+export function newFraming(): Framing {
+  return { contentLength: -1, transferEncoding: undefined, connection: undefined };
+}
+
 /** One field line, `name: value`, with the value's surrounding whitespace trimmed. */
 export interface FieldLine {
   name: string;
@@ -223,6 +237,37 @@ export abstract class MessageParser {
     if (BAD_FIELD_VALUE.test(value))
       this.fail('HPE_INVALID_HEADER_TOKEN', `control character in ${what} ${name}`);
     return { name, lower: lowerName(name), value };
+  }
+
+  /**
+   * Collects a field that frames the message (Content-Length,
+   * Transfer-Encoding, Connection) into `framing`; false for any other.
+   */
+  protected framingField(framing: Framing, lower: string, value: string): boolean {
+    switch (lower) {
+      case 'content-length':
+        framing.contentLength = this.contentLength(value, framing.contentLength);
+        return true;
+      case 'transfer-encoding':
+        framing.transferEncoding =
+          framing.transferEncoding === undefined ? value : `${framing.transferEncoding}, ${value}`;
+        return true;
+      case 'connection':
+        framing.connection =
+          framing.connection === undefined ? value : `${framing.connection}, ${value}`;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Refuses a Transfer-Encoding beside a Content-Length, or in HTTP/1.0 (RFC 9112 6.1). */
+  protected checkTransferEncoding(framing: Framing, http10: boolean, what: string): void {
+    if (framing.transferEncoding === undefined) return;
+    if (framing.contentLength !== -1)
+      this.fail('HPE_UNEXPECTED_CONTENT_LENGTH', 'content-length together with transfer-encoding');
+    if (http10)
+      this.fail('HPE_INVALID_TRANSFER_ENCODING', `transfer-encoding in an HTTP/1.0 ${what}`);
   }
 
   /** Parses a Content-Length value (a list of one repeated number is that number). */

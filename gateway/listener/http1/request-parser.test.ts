@@ -5,6 +5,7 @@
 // covered everywhere, and no verdict depends on how TCP cut the bytes.
 
 import { describe, expect, it } from 'vitest';
+import { crlf, everyWay as feedEveryWay } from '../../http1/testing.ts';
 import {
   type RequestHead,
   RequestParseError,
@@ -58,17 +59,7 @@ function parse(chunks: string[], options: Options = {}): Seen {
   return seen;
 }
 
-/** The same bytes in one read, byte by byte, and split in two at every position. */
-function everyWay(raw: string, options?: Options): Seen {
-  const whole = parse([raw], options);
-  expect(parse([...raw], options), 'one byte per read').toEqual(whole);
-  for (let i = 1; i < raw.length; i++) {
-    expect(parse([raw.slice(0, i), raw.slice(i)], options), `split at ${i}`).toEqual(whole);
-  }
-  return whole;
-}
-
-const crlf = (lines: string) => lines.replace(/\n/g, '\r\n');
+const everyWay = (raw: string, options?: Options): Seen => feedEveryWay(parse, raw, options);
 
 describe('RequestParser: heads and framing', () => {
   it.each([

@@ -23,6 +23,7 @@ import { hasToken } from '../../header-tokens.ts';
 import {
   type BodySink,
   MessageParser,
+  newFraming,
   S_DONE,
   S_LENGTH,
   S_STOPPED,
@@ -128,26 +129,16 @@ export class RequestParser extends MessageParser {
     const http10 = versionMinor === 0;
 
     const rawHeaders: string[] = [];
-    let contentLength = -1;
-    let transferEncoding: string | undefined;
-    let connection: string | undefined;
+    const framing = newFraming();
     let hasHost = false;
     let hasUpgrade = false;
     let expectContinue = false;
     let expectOther = false;
     for (let i = 1; i < lines.length; i++) {
       const { name, lower, value } = this.fieldLine(lines[i]!, 'header');
+      rawHeaders.push(name, value);
+      if (this.framingField(framing, lower, value)) continue;
       switch (lower) {
-        case 'content-length':
-          contentLength = this.contentLength(value, contentLength);
-          break;
-        case 'transfer-encoding':
-          transferEncoding =
-            transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-          break;
-        case 'connection':
-          connection = connection === undefined ? value : `${connection}, ${value}`;
-          break;
         case 'host':
           hasHost = true;
           break;
@@ -159,19 +150,13 @@ export class RequestParser extends MessageParser {
           else expectOther = true;
           break;
       }
-      rawHeaders.push(name, value);
     }
     if (!http10 && !hasHost) this.fail('HPE_MISSING_HOST', 'an HTTP/1.1 request without Host');
 
+    const { contentLength, transferEncoding, connection } = framing;
+    this.checkTransferEncoding(framing, http10, 'request');
     let chunked = false;
     if (transferEncoding !== undefined) {
-      if (contentLength !== -1)
-        this.fail(
-          'HPE_UNEXPECTED_CONTENT_LENGTH',
-          'content-length together with transfer-encoding',
-        );
-      if (http10)
-        this.fail('HPE_INVALID_TRANSFER_ENCODING', 'transfer-encoding in an HTTP/1.0 request');
       const codings = transferEncoding.split(',');
       // RFC 9112 6.3: a request whose last coding is not chunked cannot be framed.
       if (codings[codings.length - 1]!.trim().toLowerCase() !== 'chunked')

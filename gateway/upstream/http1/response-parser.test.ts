@@ -5,6 +5,7 @@
 // covered everywhere.
 
 import { describe, expect, it } from 'vitest';
+import { crlf, everyWay as feedEveryWay } from '../../http1/testing.ts';
 import type { ResponseHeaders } from '../dispatcher.ts';
 import { type ResponseHead, ResponseParser, type ResponseSink } from './response-parser.ts';
 
@@ -69,20 +70,8 @@ function parse(
   return seen;
 }
 
-/** The same bytes in one read, byte by byte, and split in two at every position. */
-function everyWay(
-  raw: string,
-  options?: { method?: string; upgrade?: boolean; eof?: boolean },
-): Seen {
-  const whole = parse([raw], options);
-  expect(parse([...raw], options), 'one byte per read').toEqual(whole);
-  for (let i = 1; i < raw.length; i++) {
-    expect(parse([raw.slice(0, i), raw.slice(i)], options), `split at ${i}`).toEqual(whole);
-  }
-  return whole;
-}
-
-const crlf = (lines: string) => lines.replace(/\n/g, '\r\n');
+type ParseOptions = { method?: string; upgrade?: boolean; eof?: boolean };
+const everyWay = (raw: string, options?: ParseOptions): Seen => feedEveryWay(parse, raw, options);
 
 describe('ResponseParser: framing', () => {
   it.each([

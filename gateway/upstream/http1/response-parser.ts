@@ -20,6 +20,7 @@ import {
   addField,
   type BodySink,
   MessageParser,
+  newFraming,
   S_DONE,
   S_LENGTH,
   S_STOPPED,
@@ -136,29 +137,15 @@ export class ResponseParser extends MessageParser {
       this.fail('HPE_INVALID_STATUS', 'control character in reason');
 
     const headers: ResponseHeaders = Object.create(null);
-    let contentLength = -1;
-    let transferEncoding: string | undefined;
-    let connection: string | undefined;
+    const framing = newFraming();
     let keepAliveHint: string | undefined;
     for (let i = 1; i < lines.length; i++) {
       const { lower, value } = this.fieldLine(lines[i]!, 'header');
-      switch (lower) {
-        case 'content-length':
-          contentLength = this.contentLength(value, contentLength);
-          break;
-        case 'transfer-encoding':
-          transferEncoding =
-            transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-          break;
-        case 'connection':
-          connection = connection === undefined ? value : `${connection}, ${value}`;
-          break;
-        case 'keep-alive':
-          keepAliveHint = value;
-          break;
-      }
       addField(headers as Record<string, string | string[]>, lower, value);
+      if (!this.framingField(framing, lower, value) && lower === 'keep-alive')
+        keepAliveHint = value;
     }
+    const { contentLength, transferEncoding, connection } = framing;
 
     const keepAlive = !http10 && (connection === undefined || !hasToken(connection, 'close'));
     const head: ResponseHead = {
@@ -182,15 +169,7 @@ export class ResponseParser extends MessageParser {
       return next;
     }
 
-    if (transferEncoding !== undefined) {
-      if (contentLength !== -1)
-        this.fail(
-          'HPE_UNEXPECTED_CONTENT_LENGTH',
-          'content-length together with transfer-encoding',
-        );
-      if (http10)
-        this.fail('HPE_INVALID_TRANSFER_ENCODING', 'transfer-encoding in an HTTP/1.0 response');
-    }
+    this.checkTransferEncoding(framing, http10, 'response');
     if (this.#noBody || statusCode === 204 || statusCode === 304) {
       this.state = S_DONE;
     } else if (transferEncoding !== undefined) {
