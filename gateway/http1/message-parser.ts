@@ -16,6 +16,15 @@
 
 import { BAD_FIELD_VALUE, lowerName, TOKEN } from '../header-tokens.ts';
 
+/** A message a parser refused; `code` is llhttp-like (HPE_*), for the error tables. */
+export class HttpParseError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** Field values by lowercase name; a repeated name's values in order. */
 export type FieldMap = Record<string, string | string[]>;
 

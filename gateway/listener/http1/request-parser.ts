@@ -22,6 +22,7 @@ import { METHODS } from 'node:http';
 import { hasToken } from '../../header-tokens.ts';
 import {
   type BodySink,
+  HttpParseError,
   MessageParser,
   newFraming,
   S_DONE,
@@ -29,12 +30,10 @@ import {
   S_STOPPED,
 } from '../../http1/message-parser.ts';
 
-export class RequestParseError extends Error {
+export class RequestParseError extends HttpParseError {
   override readonly name = 'RequestParseError';
-  readonly code: string;
   constructor(code: string, message: string) {
-    super(`request: ${message}`);
-    this.code = code;
+    super(code, `request: ${message}`);
   }
 }
 

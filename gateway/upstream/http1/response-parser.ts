@@ -19,6 +19,7 @@ import { BAD_FIELD_VALUE, hasToken } from '../../header-tokens.ts';
 import {
   addField,
   type BodySink,
+  HttpParseError,
   MessageParser,
   newFraming,
   S_DONE,
@@ -28,12 +29,10 @@ import {
 } from '../../http1/message-parser.ts';
 import type { ResponseHeaders } from '../dispatcher.ts';
 
-export class ResponseParseError extends Error {
+export class ResponseParseError extends HttpParseError {
   override readonly name = 'ResponseParseError';
-  readonly code: string;
   constructor(code: string, message: string) {
-    super(`upstream response: ${message}`);
-    this.code = code;
+    super(code, `upstream response: ${message}`);
   }
 }
 
