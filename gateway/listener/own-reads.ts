@@ -3,16 +3,21 @@
 //
 // Why: a socket's stream reads each get a fresh 64 KiB allocation, and a
 // read shorter than that is copied once more into one of its size. The
-// HTTP/1.1 engine hands body chunks on as views of the read (no copy), so
-// those copies and fresh pages were most of its per-upload cost above a
-// bare TCP relay. Here a connection reads into one buffer for as long as
-// nothing keeps a view of it past the read (a request head is parsed into
-// strings; a body chunk or pipelined bytes are views): whoever keeps one
-// says so with keepView(), and the next read gets a new buffer.
+// HTTP/1.1 engine hands body chunks on as views of the reads (no copy), and
+// with stream reads those copies ate what that saved. Here heads are read
+// into one small buffer, reused for as long as nothing keeps a view of it
+// past the read (a head is parsed into strings), and bodies in 256 KiB
+// reads, a fresh buffer each (their chunks go on as views): a quarter of
+// the reads and JavaScript calls per MiB. Whoever keeps a view of a read
+// says so with keepView(); the next read then goes to another buffer.
 //
 // net.Server has no `onread` option, so the accepted socket's handle
 // (accepted paused, pauseOnConnect) moves to a net.Socket made with one;
-// the emptied shell is destroyed so the server stops counting it.
+// the emptied shell is destroyed so the server stops counting it. That
+// uses net.Socket's `handle` option and `_handle`, which are not
+// documented (net.Server makes its own sockets that way): the engine's
+// suite (http1/server.test.ts) runs over such sockets, so a Node.js that
+// changes them fails it rather than the gateway.
 //
 // Whoever reads the connection sets its reader (setReader). Until the
 // reads are someone else's (an HTTP/2 session consumes the handle itself),
