@@ -2,8 +2,9 @@
 // lets `Bearer good` through with an x-user header for the backend and
 // denies anything else with its own 401; the backend only ever sees
 // authorized requests, bodies arrive intact after the wait, a client's own
-// x-user is replaced, WebSocket upgrades are authorized too, and a missing
-// auth backend fails closed.
+// x-user is replaced, WebSocket upgrades are authorized too, a missing
+// auth backend fails closed, and a client that leaves during the wait still
+// gets its access-log line.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -32,6 +33,11 @@ beforeAll(async () => {
   auth = createServer((req, res) => {
     asked.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     req.resume();
+    if (req.headers.authorization === 'Bearer slow') {
+      // Answers after the client in that test has left.
+      setTimeout(() => res.writeHead(200).end(), 300);
+      return;
+    }
     if (req.headers.authorization === 'Bearer good') {
       res.writeHead(200, { 'x-user': 'alice', 'x-not-allowed': 'no' });
       res.end();
@@ -146,5 +152,23 @@ describe('ExternalAuth over HTTP', () => {
       });
     expect(await upgrade('good')).toMatch(/^HTTP\/1\.1 101 /);
     expect(await upgrade('bad')).toMatch(/^HTTP\/1\.1 401 /);
+  });
+
+  it('logs a request whose client left while the auth server was asked, and forwards nothing', async () => {
+    const before = backend.requests;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, LOOPBACK, () => {
+        socket.write('GET /left HTTP/1.1\r\nHost: a.test\r\nAuthorization: Bearer slow\r\n\r\n');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+      socket.on('error', reject);
+    });
+    await expect
+      .poll(() => live.access.find((line) => line.path === '/left'), { timeout: 3000 })
+      .toMatchObject({ status: 0, aborted: true, route: expect.stringContaining('app') });
+    expect(backend.requests).toBe(before);
   });
 });

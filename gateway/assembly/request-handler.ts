@@ -88,7 +88,7 @@ class LocalRecord implements AccessRecord {
   readonly clientIp: string;
   readonly traceparent: string;
   readonly errorCode: string | undefined;
-  readonly clientAborted = false;
+  readonly clientAborted: boolean;
 
   constructor(
     req: IncomingMessage | GatewayRequest,
@@ -96,7 +96,9 @@ class LocalRecord implements AccessRecord {
     bytes: number,
     code: string | undefined,
     started: number,
+    clientAborted = false,
   ) {
+    this.clientAborted = clientAborted;
     this.method = req.method ?? '';
     this.path = req.url ?? '';
     this.status = status;
@@ -295,6 +297,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
    */
   function authorizeThen(
     req: GatewayRequest | IncomingMessage,
+    started: number,
     rule: RuleRuntime,
     pause: () => void,
     closed: () => boolean,
@@ -312,7 +315,11 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
     pause();
     authorize(auth.config, auth.upstream, request)
       .then((verdict) => {
-        if (closed()) return;
+        if (closed()) {
+          // The client left while the auth backend was asked: its line says so.
+          rule.observer.onResponse(new LocalRecord(req, 0, 0, undefined, started, true));
+          return;
+        }
         if (verdict.allowed) then(verdict.headers);
         else deny(deniedAnswer(verdict));
       })
@@ -344,6 +351,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
     if (rule.externalAuth !== undefined && authorized === undefined) {
       authorizeThen(
         req,
+        started,
         rule,
         // Nothing reads the body yet, so it waits in the stream (and the socket
         // under backpressure); pause() would keep forward()'s reader from starting.
@@ -413,6 +421,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): ListenerH
     if (rule.externalAuth !== undefined && authorized === undefined) {
       authorizeThen(
         req,
+        started,
         rule,
         () => socket.pause(),
         () => socket.destroyed,
