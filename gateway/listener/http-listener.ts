@@ -44,7 +44,7 @@ import {
 } from '../listener.ts';
 import { ListenerErrors } from './errors.ts';
 import { createHttp1Server, type Http1Server } from './http1/server.ts';
-import { keepView, setReader, withOwnReads } from './own-reads.ts';
+import { keep, setReader, withOwnReads } from './own-reads.ts';
 import { sniffProtocol } from './preface.ts';
 import { rawResponse, refusal } from './refusals.ts';
 
@@ -271,15 +271,14 @@ export function createListener(options: ListenerOptions): Listener {
     const head = conn.head === undefined ? chunk : Buffer.concat([conn.head, chunk]);
     const kind = sniffProtocol(head);
     if (kind === 'more') {
-      // A copy: the read buffer is read into again.
-      conn.head = Buffer.from(head);
+      conn.head = keep(this, head);
       return undefined;
     }
     conn.head = undefined;
     this.removeListener('timeout', onSniffTimeout);
     this.setTimeout(0);
-    if (kind === 'h2') keepView(this);
-    dispatch(conn, this, kind === 'h2', head);
+    // The HTTP/2 engine gets the bytes back as stream data, kept past this read.
+    dispatch(conn, this, kind === 'h2', kind === 'h2' ? keep(this, head) : head);
     return undefined;
   }
 

@@ -4,12 +4,17 @@
 // Why: a socket's stream reads each get a fresh 64 KiB allocation, and a
 // read shorter than that is copied once more into one of its size. The
 // HTTP/1.1 engine hands body chunks on as views of the reads (no copy), and
-// with stream reads those copies ate what that saved. Here heads are read
-// into one small buffer, reused for as long as nothing keeps a view of it
-// past the read (a head is parsed into strings), and bodies in 256 KiB
-// reads, a fresh buffer each (their chunks go on as views): a quarter of
-// the reads and JavaScript calls per MiB. Whoever keeps a view of a read
-// says so with keepView(); the next read then goes to another buffer.
+// with stream reads those copies ate what that saved. Here:
+//
+//   - Heads, idle connections and tunnels read into one buffer shared by
+//     all connections, as node:http's parser does: a read is handled before
+//     the next one starts, and nothing keeps a view of it past its callback
+//     (keep() copies what must stay). An idle connection holds no buffer.
+//   - While the engine expects more body (expectBody), reads go to a 256 KiB
+//     buffer of the connection's own: a quarter of the reads and JavaScript
+//     calls per MiB. keep() hands a large chunk of it on as a view, and the
+//     next read gets a fresh buffer; a small chunk is copied, so it does not
+//     pin 256 KiB, and the buffer is read into again.
 //
 // net.Server has no `onread` option, so the accepted socket's handle
 // (accepted paused, pauseOnConnect) moves to a net.Socket made with one;
@@ -27,21 +32,26 @@
 
 import { Socket } from 'node:net';
 
-/** Heads, and idle connections: a small buffer, reused from read to read. */
-const HEAD_READ_SIZE = 16 * 1024;
-/** Bodies: large reads, fewer of them (a fresh buffer each, as views of it go on). */
+/** Heads, idle connections and tunnels: one buffer for all connections. */
+const SHARED = Buffer.allocUnsafeSlow(64 * 1024);
+/** Bodies: large reads into a buffer of the connection's own. */
 const BODY_READ_SIZE = 256 * 1024;
+/** Chunks shorter than this are copied rather than kept as views of a body buffer. */
+const COPY_BELOW = 64 * 1024;
 
 const kOwnReads = Symbol('pier.listener.ownReads');
 const kReader = Symbol('pier.listener.reader');
-const kKeptView = Symbol('pier.listener.keptView');
+const kExpectBody = Symbol('pier.listener.expectBody');
+/** The connection's body buffer; undefined when a view of it went on (the next read takes another). */
+const kBodyBuffer = Symbol('pier.listener.bodyBuffer');
 
 type Reader = (this: Socket, chunk: Buffer) => boolean | undefined;
 
 interface OwnReads {
   [kOwnReads]?: true;
   [kReader]?: Reader;
-  [kKeptView]?: boolean;
+  [kExpectBody]?: boolean;
+  [kBodyBuffer]?: Buffer;
 }
 
 /** The accepted (paused) socket's connection, now read through setReader(). */
@@ -50,7 +60,6 @@ export function withOwnReads(accepted: Socket): Socket {
   const handle = shell._handle;
   shell._handle = null;
   accepted.destroy();
-  let buffer = Buffer.allocUnsafeSlow(HEAD_READ_SIZE);
   // Assigned before the first read: reads start on a later turn of the loop.
   let socket: Socket & OwnReads;
   socket = new Socket({
@@ -59,14 +68,13 @@ export function withOwnReads(accepted: Socket): Socket {
     writable: true,
     onread: {
       buffer: () => {
-        if (socket?.[kKeptView] === true) {
-          // A body is passing: the next read is likely more of it.
-          socket[kKeptView] = false;
-          buffer = Buffer.allocUnsafeSlow(BODY_READ_SIZE);
-        } else if (buffer.length !== HEAD_READ_SIZE) {
-          buffer = Buffer.allocUnsafeSlow(HEAD_READ_SIZE);
+        if (socket?.[kExpectBody] !== true) return SHARED;
+        let body = socket[kBodyBuffer];
+        if (body === undefined) {
+          body = Buffer.allocUnsafeSlow(BODY_READ_SIZE);
+          socket[kBodyBuffer] = body;
         }
-        return buffer;
+        return body;
       },
       callback: (nread: number, read: Uint8Array) => {
         const reader = socket[kReader];
@@ -88,17 +96,38 @@ export function setReader(socket: Socket, reader: Reader): void {
   (socket as Socket & OwnReads)[kReader] = reader;
 }
 
-/** A view of the last read outlives its callback: the next read goes to a new buffer. */
-export function keepView(socket: Socket): void {
-  (socket as Socket & OwnReads)[kKeptView] = true;
+/**
+ * Whether the next reads are likely body (the engine knows): they then go
+ * to the connection's own large buffer; otherwise to the shared one.
+ */
+export function expectBody(socket: Socket, expected: boolean): void {
+  const own = socket as Socket & OwnReads;
+  if (own[kOwnReads] !== true) return;
+  own[kExpectBody] = expected;
+  // Between bodies the connection holds no buffer.
+  if (!expected) own[kBodyBuffer] = undefined;
+}
+
+/**
+ * A chunk of the last read that must outlive its callback: the chunk to
+ * keep. Copied when it is in the shared buffer or small; a large view of a
+ * body buffer is kept as it is, and that buffer is not read into again.
+ * Other sockets' chunks (TLS, stream reads) are theirs already.
+ */
+export function keep(socket: Socket, chunk: Buffer): Buffer {
+  const own = socket as Socket & OwnReads;
+  if (own[kOwnReads] !== true) return chunk;
+  if (chunk.buffer === SHARED.buffer || chunk.length < COPY_BELOW) return Buffer.from(chunk);
+  own[kBodyBuffer] = undefined;
+  return chunk;
 }
 
 function pushRead(this: Socket, chunk: Buffer): boolean {
-  keepView(this);
-  return this.push(chunk);
+  return this.push(keep(this, chunk));
 }
 
 /** From here on the reads are the socket's stream data ('data', pipe), as for any socket. */
 export function readAsStream(socket: Socket): void {
+  expectBody(socket, false);
   setReader(socket, pushRead);
 }

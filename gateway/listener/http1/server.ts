@@ -33,7 +33,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FieldMap } from '../../http1/message-parser.ts';
-import { hasOwnReads, keepView, readAsStream, setReader } from '../own-reads.ts';
+import { expectBody, hasOwnReads, keep, readAsStream, setReader } from '../own-reads.ts';
 import {
   type RequestHead,
   RequestParseError,
@@ -84,7 +84,6 @@ interface NodeIncomingMessage extends IncomingMessage {
   _dumpAndCloseReadable?(): void;
   _dump(): void;
   _consuming: boolean;
-  _dumped: boolean;
 }
 
 const kConnection = Symbol('pier.http1.server.connection');
@@ -198,8 +197,8 @@ export function createHttp1Server(
       if (this.gone) return;
       if (this.res !== undefined && this.parser.idle) {
         // Pipelined: the next request waits for this response.
-        keepView(this.socket);
-        this.stash = this.stash === undefined ? chunk : Buffer.concat([this.stash, chunk]);
+        const kept = keep(this.socket, chunk);
+        this.stash = this.stash === undefined ? kept : Buffer.concat([this.stash, kept]);
         this.updateReading();
         return;
       }
@@ -222,14 +221,14 @@ export function createHttp1Server(
         return;
       }
       if (this.takeover !== undefined) {
-        this.handOver(rest ?? EMPTY);
+        this.handOver(rest === undefined ? EMPTY : keep(this.socket, rest));
         return;
       }
       if (this.gone) return;
       if (rest !== undefined && rest.length > 0) {
         // The request is complete and more follows: the next one's bytes.
-        keepView(this.socket);
-        this.stash = this.stash === undefined ? rest : Buffer.concat([rest, this.stash]);
+        const kept = keep(this.socket, rest);
+        this.stash = this.stash === undefined ? kept : Buffer.concat([kept, this.stash]);
       }
       if (this.dumped) {
         // The body of an answered request ended in this read.
@@ -270,7 +269,10 @@ export function createHttp1Server(
       res.on('finish', onResponseFinish);
       this.res = res;
 
-      if (head.contentLength <= 0 && !head.chunked) {
+      const hasBody = head.contentLength > 0 || head.chunked;
+      // The next reads are likely this body: into the connection's large buffer.
+      if (hasBody) expectBody(this.socket, true);
+      if (!hasBody) {
         // No body: ended at once, without the stream's end and close events
         // per request (node:http's optimizeEmptyRequests).
         req.complete = true;
@@ -294,9 +296,8 @@ export function createHttp1Server(
     }
 
     onBody(chunk: Buffer): void {
-      keepView(this.socket);
       // Also while dumping: a handler still reading gets the rest, as from node:http.
-      if (!this.req!.push(chunk)) {
+      if (!this.req!.push(keep(this.socket, chunk))) {
         this.bodyFull = true;
         this.updateReading();
       }
@@ -304,6 +305,7 @@ export function createHttp1Server(
 
     onComplete(trailers: FieldMap | undefined): void {
       this.requestStart = 0;
+      expectBody(this.socket, false);
       const req = this.req;
       if (req === undefined) return;
       if (req.complete) return; // a request without a body, ended in onHead
@@ -395,11 +397,8 @@ export function createHttp1Server(
       this.gone = true;
       this.detach();
       const socket = this.socket;
-      if (hasOwnReads(socket)) {
-        // The tunnel reads the socket as a stream, as it would from node:http.
-        keepView(socket);
-        readAsStream(socket);
-      }
+      // The tunnel reads the socket as a stream, as it would from node:http.
+      if (hasOwnReads(socket)) readAsStream(socket);
       // Nothing flows until the new owner listens (node:http does the same);
       // its 'data' listener or pipe resumes a socket the engine had paused.
       (socket as { readableFlowing: boolean | null }).readableFlowing = null;
