@@ -120,6 +120,23 @@ export abstract class MessageParser {
     this.#trailers = undefined;
   }
 
+  /** Bytes of a Content-Length body still to come; 0 when not in such a body. */
+  get lengthRemaining(): number {
+    return this.state === S_LENGTH ? this.remaining : 0;
+  }
+
+  /**
+   * `bytes` of the Content-Length body went past the parser (the kernel
+   * moved them: gateway/http1/body-splice.ts); the message completes when
+   * they were the last.
+   */
+  skipBody(bytes: number): void {
+    if (this.state !== S_LENGTH || bytes > this.remaining)
+      throw new Error(`skipBody(${bytes}) outside a Content-Length body`);
+    this.remaining -= bytes;
+    if (this.remaining === 0) this.complete();
+  }
+
   /** No more callbacks for this message. */
   stop(): void {
     this.state = S_STOPPED;

@@ -33,7 +33,7 @@
 import { Socket } from 'node:net';
 
 /** Heads, idle connections and tunnels: one buffer for all connections. */
-const SHARED = Buffer.allocUnsafeSlow(64 * 1024);
+const SHARED = Buffer.allocUnsafeSlow(16 * 1024);
 /** Bodies: large reads into a buffer of the connection's own. */
 const BODY_READ_SIZE = 256 * 1024;
 /** Chunks shorter than this are copied rather than kept as views of a body buffer. */

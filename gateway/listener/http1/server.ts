@@ -32,7 +32,15 @@
 
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import {
+  type BodySpliceSource,
+  type ClaimedBody,
+  kBodySplice,
+  type SpliceError,
+  type SpliceSide,
+} from '../../http1/body-splice.ts';
 import type { FieldMap } from '../../http1/message-parser.ts';
+import { errnoName, type SpliceRelay, spliceAddon } from '../../native/splice.ts';
 import { expectBody, hasOwnReads, keep, readAsStream, setReader } from '../own-reads.ts';
 import {
   type RequestHead,
@@ -89,13 +97,42 @@ interface NodeIncomingMessage extends IncomingMessage {
 const kConnection = Symbol('pier.http1.server.connection');
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Content-Length bodies this large are offered for splicing
+ * (http1/body-splice.ts). Smaller ones mostly came whole with their head,
+ * and a splice's pipe and polls cost more than copying them.
+ */
+export const SPLICE_MIN_BYTES = 64 * 1024;
+
+const SIDES: readonly SpliceSide[] = ['cancelled', 'source', 'destination'];
+
 /** The request stream asks for more body: the connection reads again. */
 class PierIncomingMessage extends IncomingMessage {
   [kConnection]: { bodyWanted(): void } | undefined;
+  [kBodySplice]?: BodySpliceSource;
   override _read(): void {
     (this as unknown as NodeIncomingMessage)._consuming = true;
     this[kConnection]?.bodyWanted();
   }
+}
+
+/** A held body's reader arrived ('data' or 'readable' listener, resume): it gets a stream. */
+function onHeldListener(this: PierIncomingMessage, event: string | symbol): void {
+  if (event === 'data' || event === 'readable') releaseHeld(this);
+}
+function onHeldResume(this: PierIncomingMessage): void {
+  releaseHeld(this);
+}
+function releaseHeld(req: PierIncomingMessage): void {
+  (req[kBodySplice] as { release(): void } | undefined)?.release();
+}
+
+function spliceError(result: number, side: number): SpliceError {
+  const code = errnoName(result);
+  const error = new Error(`request body splice failed: ${code}`) as SpliceError;
+  error.code = code;
+  error.side = SIDES[side + 1] ?? 'cancelled';
+  return error;
 }
 
 function timeoutError(): NodeJS.ErrnoException {
@@ -164,7 +201,7 @@ export function createHttp1Server(
     this[kConnection]?.onResponseFinish(this);
   }
 
-  class Connection implements RequestSink {
+  class Connection implements RequestSink, BodySpliceSource {
     readonly socket: Socket & { [kConnection]?: Connection };
     readonly parser: RequestParser;
     req: PierIncomingMessage | undefined;
@@ -186,6 +223,20 @@ export function createHttp1Server(
     /** An upgrade or CONNECT the head asked for, handed over after execute(). */
     takeover: { req: IncomingMessage; connect: boolean } | undefined;
     readingPaused = false;
+    /** A large body waits unread in the socket, offered for splicing (http1/body-splice.ts). */
+    held = false;
+    /** The kernel is moving the body: the socket is not read meanwhile. */
+    splice: SpliceRelay | undefined;
+    /** The body was claimed for splicing and the splice has not ended. */
+    splicing = false;
+    /** A splice failed: how much of the body the client sent is unknown, so no next request. */
+    spliceBroken = false;
+    /** Inside parser.execute(): the read's body bytes are not all pushed yet. */
+    feeding = false;
+    /** A claimed body waits for the end of execute() (ClaimedBody.ready). */
+    whenFed: (() => void) | undefined;
+    /** The current request's Content-Length (-1: none). */
+    contentLength = -1;
 
     constructor(socket: Socket) {
       this.socket = socket;
@@ -212,6 +263,7 @@ export function createHttp1Server(
         if (options.keepAliveTimeoutMs > 0) this.socket.setTimeout(0);
       }
       let rest: Buffer | undefined;
+      this.feeding = true;
       try {
         rest = this.parser.execute(data);
       } catch (error) {
@@ -219,6 +271,13 @@ export function createHttp1Server(
         if (!(error instanceof RequestParseError)) throw error;
         this.fail(error);
         return;
+      } finally {
+        this.feeding = false;
+      }
+      const whenFed = this.whenFed;
+      if (whenFed !== undefined) {
+        this.whenFed = undefined;
+        whenFed();
       }
       if (this.takeover !== undefined) {
         this.handOver(rest === undefined ? EMPTY : keep(this.socket, rest));
@@ -256,6 +315,7 @@ export function createHttp1Server(
       }
       req[kConnection] = this;
       this.req = req;
+      this.contentLength = head.contentLength;
       this.bodyFull = false;
       this.dumping = false;
 
@@ -270,8 +330,16 @@ export function createHttp1Server(
       this.res = res;
 
       const hasBody = head.contentLength > 0 || head.chunked;
-      // The next reads are likely this body: into the connection's large buffer.
-      if (hasBody) expectBody(this.socket, true);
+      if (
+        head.contentLength >= SPLICE_MIN_BYTES &&
+        hasOwnReads(this.socket) &&
+        spliceAddon() !== undefined
+      )
+        this.hold(req);
+      // The next reads are likely this body: into the connection's large
+      // buffer. Not for a held body: if it is spliced, the next read is the
+      // next head (net picks a read's buffer after the read before it).
+      else if (hasBody) expectBody(this.socket, true);
       if (!hasBody) {
         // No body: ended at once, without the stream's end and close events
         // per request (node:http's optimizeEmptyRequests).
@@ -326,6 +394,8 @@ export function createHttp1Server(
     }
 
     bodyWanted(): void {
+      // A held body's stream asks on its own after each push (to fill its
+      // buffer): only a reader releases it (onHeldListener, onHeldResume).
       if (!this.bodyFull) return;
       this.bodyFull = false;
       this.updateReading();
@@ -335,7 +405,10 @@ export function createHttp1Server(
       // Stop reading while the request stream is full, or while a pipelined
       // request waits and is already as large as a head may be.
       const stop =
-        this.bodyFull || (this.stash !== undefined && this.stash.length > options.maxHeaderBytes);
+        this.bodyFull ||
+        this.held ||
+        this.splicing ||
+        (this.stash !== undefined && this.stash.length > options.maxHeaderBytes);
       if (stop && !this.readingPaused) {
         this.readingPaused = true;
         this.socket.pause();
@@ -351,7 +424,7 @@ export function createHttp1Server(
       this.res = undefined;
       res.detachSocket(this.socket);
       process.nextTick(emitResponseClose, res);
-      if (res._last) {
+      if (res._last || this.spliceBroken) {
         this.gone = true;
         this.socket.destroySoon();
         return;
@@ -360,6 +433,8 @@ export function createHttp1Server(
         // Answered before the body was read (a 404 to an upload): read and
         // drop the rest, as node:http does, then the next request.
         this.dumping = true;
+        // A body still held is read now, to be dropped (a splice under way ends first).
+        this.release();
         const r = req as unknown as NodeIncomingMessage;
         if (!r._consuming) r._dump();
         this.bodyFull = false;
@@ -425,10 +500,127 @@ export function createHttp1Server(
       this.gone = true;
       this.headStart = 0;
       this.requestStart = 0;
+      this.splice?.cancel();
       // The refusal is written first: aborting the request closes the socket.
       events.clientError(error, this.socket);
       const req = this.req;
       if (req !== undefined && !req.complete && !req.destroyed) req.destroy(error);
+    }
+
+    // --- the body's splice offer (http1/body-splice.ts) ---
+
+    /** Stops reading after this head: the body waits for a splice or a reader. */
+    hold(req: PierIncomingMessage): void {
+      this.held = true;
+      req[kBodySplice] = this;
+      req.on('newListener', onHeldListener);
+      req.on('resume', onHeldResume);
+      this.updateReading();
+    }
+
+    /** A reader came first: the body is read as a stream. */
+    release(): void {
+      if (!this.held) return;
+      this.withdraw();
+      expectBody(this.socket, true);
+      this.updateReading();
+    }
+
+    withdraw(): void {
+      this.held = false;
+      const req = this.req;
+      if (req === undefined) return;
+      req[kBodySplice] = undefined;
+      req.removeListener('newListener', onHeldListener);
+      req.removeListener('resume', onHeldResume);
+    }
+
+    claimSplice(contentLength: number): ClaimedBody | undefined {
+      const req = this.req;
+      if (!this.held || this.gone || req === undefined || this.contentLength !== contentLength)
+        return undefined;
+      this.withdraw();
+      this.splicing = true;
+      let remaining = -1;
+      let started = false;
+      const claimed: ClaimedBody = {
+        ready: (callback) => {
+          if (this.feeding) {
+            this.whenFed = () => claimed.ready(callback);
+            return;
+          }
+          remaining = this.parser.lengthRemaining;
+          // The stream holds the rest of what was read: it goes first.
+          callback(req.readableLength > 0 ? (req.read() as Buffer) : null);
+        },
+        start: (destinationFd, done) => {
+          if (started || remaining < 0) throw new Error('start() once, after ready()');
+          started = true;
+          if (!this.splicing) {
+            // Cancelled (or the connection failed) before the start.
+            done(spliceError(-125, -1));
+            return;
+          }
+          if (remaining === 0) {
+            // The whole body came with its head.
+            this.spliced(req, 0, 0, 0, done);
+            return;
+          }
+          const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+          if (fd === undefined || fd < 0) {
+            this.spliced(req, -9, -1, remaining, done);
+            return;
+          }
+          this.splice = spliceAddon()!.relay(fd, destinationFd, remaining, (result, _moved, side) =>
+            this.spliced(req, result, side, remaining, done),
+          );
+        },
+        cancel: () => {
+          if (this.splice !== undefined) this.splice.cancel();
+          else if (!started && this.splicing) this.spliced(req, -125, -1, remaining, undefined);
+        },
+        moved: () => this.splice?.moved() ?? 0,
+      };
+      return claimed;
+    }
+
+    /** The splice ended: the body is complete, or the connection cannot go on. */
+    spliced(
+      req: PierIncomingMessage,
+      result: number,
+      side: number,
+      bytes: number,
+      done: ((error: SpliceError | null) => void) | undefined,
+    ): void {
+      this.splice = undefined;
+      this.splicing = false;
+      if (result === 0 && this.req === req && !this.gone) {
+        if (bytes > 0) this.parser.skipBody(bytes);
+        if (this.dumped) {
+          // The response went out first; the body ended now.
+          this.dumped = false;
+          this.afterResponse();
+        } else this.updateReading();
+        done?.(null);
+        return;
+      }
+      const error = result === 0 ? spliceError(-125, -1) : spliceError(result, side);
+      this.spliceBroken = true;
+      if (this.gone) {
+        // Failed or closed already (that cancelled the splice): closing is in hand.
+      } else if (error.side === 'source') {
+        // The client broke off: its request is aborted, as a read error would.
+        if (this.req === req && !req.complete) this.abort();
+        this.gone = true;
+        this.socket.destroy();
+      } else if (this.res !== undefined && !this.res.headersSent) {
+        // The answer (likely an error) says the connection closes after it.
+        this.res.shouldKeepAlive = false;
+      } else if (this.res === undefined) {
+        this.gone = true;
+        this.socket.destroySoon();
+      }
+      done?.(error);
     }
 
     checkTimeouts(at: number): void {
@@ -452,6 +644,7 @@ export function createHttp1Server(
       this.gone = true;
       this.headStart = 0;
       this.requestStart = 0;
+      this.splice?.cancel();
       if (this.req !== undefined && !this.req.complete) this.abort();
     }
 

@@ -21,6 +21,7 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { type ClaimedBody, claimBodySplice, type SpliceError } from '../../http1/body-splice.ts';
 import { tlsFailure, tlsTimeout } from '../backend-tls.ts';
 import {
   connectTimeoutError,
@@ -99,6 +100,8 @@ export class Http1Request implements UpstreamController {
   /** The body stream waits for the socket's 'drain'. */
   bodyWaiting = false;
   body: BodyStream | null = null;
+  /** The body the kernel is moving from the client's socket (http1/body-splice.ts). */
+  bodySplice: ClaimedBody | null = null;
   /** Set by the pool while the request waits for a connection. */
   onAbortQueued: ((request: Http1Request, reason: Error) => void) | null = null;
 
@@ -144,6 +147,11 @@ export class Http1Request implements UpstreamController {
   }
 
   detachBody(): void {
+    const splice = this.bodySplice;
+    if (splice !== null) {
+      this.bodySplice = null;
+      splice.cancel();
+    }
     const body = this.body;
     if (body === null) return;
     this.body = null;
@@ -245,6 +253,8 @@ export class Http1Connection implements ResponseSink {
   readBuffer: ReadBuffer | null = null;
   /** Body writes are corked until the event loop's check phase (batchBodyWrites). */
   batching = false;
+  /** A splice's progress when the pool last looked (spliceProgress). */
+  splicedBytes = 0;
 
   /**
    * `userBuffers`: read into reusable buffers (read-buffers.ts). Not for a
@@ -359,6 +369,8 @@ export class Http1Connection implements ResponseSink {
       socket.write(request.head.text, 'latin1');
       socket.write(body);
       socket.uncork();
+    } else if (this.owner.tls === undefined && this.spliceBody(request, body as BodyStream)) {
+      // The kernel moves the body (spliceBody).
     } else {
       // The head waits for the body's first bytes (or its end): then both go
       // in one write, and a body that Node's parser finds malformed fails
@@ -374,6 +386,73 @@ export class Http1Connection implements ResponseSink {
       stream.on('error', onBodyError);
       stream.on('close', onBodyClose);
     }
+  }
+
+  /**
+   * A body the client's connection offers for splicing: the head and what
+   * was read of the body are written, then the kernel moves the rest
+   * straight from the client's socket into this one. False: not offered.
+   */
+  spliceBody(request: Http1Request, body: BodyStream): boolean {
+    const length = request.head.contentLength;
+    if (length <= 0) return false;
+    const claimed = claimBodySplice(body, length);
+    if (claimed === undefined) return false;
+    request.bodySplice = claimed;
+    request.bodyBytes = length;
+    claimed.ready((buffered) => this.writeSplicedHead(request, claimed, buffered));
+    return true;
+  }
+
+  /** The head and the body read so far; the splice starts once libuv has written them. */
+  writeSplicedHead(request: Http1Request, claimed: ClaimedBody, buffered: Buffer | null): void {
+    if (request.bodySplice !== claimed) return; // ended meanwhile (detachBody cancelled it)
+    const socket = this.socket;
+    if (buffered === null) {
+      socket.write(request.head.text, 'latin1', () => this.startSplice(request, claimed));
+      return;
+    }
+    socket.cork();
+    socket.write(request.head.text, 'latin1');
+    socket.write(buffered, () => this.startSplice(request, claimed));
+    socket.uncork();
+  }
+
+  startSplice(request: Http1Request, claimed: ClaimedBody): void {
+    if (request.bodySplice !== claimed) return; // ended meanwhile (detachBody cancelled it)
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (request !== this.request || fd === undefined || fd < 0) {
+      request.bodySplice = null;
+      claimed.cancel();
+      return;
+    }
+    claimed.start(fd, (error) => this.spliceEnded(request, claimed, error));
+  }
+
+  spliceEnded(request: Http1Request, claimed: ClaimedBody, error: SpliceError | null): void {
+    if (request.bodySplice !== claimed) return; // cancelled here: the request is over
+    request.bodySplice = null;
+    this.since = this.owner.ticks;
+    if (request !== this.request || request.ended) return;
+    if (error === null) {
+      request.bodyDone = true;
+      return;
+    }
+    if (error.side === 'destination') {
+      this.fail(error);
+      return;
+    }
+    request.abort(upstreamError('PIER_REQUEST_BODY_ABORTED', 'the request body broke off', error));
+  }
+
+  /** A splice under way moved bytes since the last look: the request made progress. */
+  spliceProgress(): boolean {
+    const splice = this.request?.bodySplice;
+    if (splice === null || splice === undefined) return false;
+    const moved = splice.moved();
+    if (moved === this.splicedBytes) return false;
+    this.splicedBytes = moved;
+    return true;
   }
 
   writeBodyChunk(request: Http1Request, chunk: Buffer): void {

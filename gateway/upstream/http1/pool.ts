@@ -187,6 +187,7 @@ export class Http1Pool implements UpstreamDispatcher, ConnectionOwner {
     const idleTicks = (ms: number) => Math.ceil(ms / TICK_MS);
     const stall = idleTicks(this.stallTimeoutMs);
     for (const connection of this.#connections) {
+      if (connection.spliceProgress()) connection.since = this.ticks;
       const age = this.ticks - connection.since;
       if (connection.request === null) {
         if (connection.connected && age >= idleTicks(connection.idleTimeoutMs))

@@ -1,0 +1,68 @@
+// The kernel relay (splice.c), when it is built: `npm ci` builds it
+// (scripts/build-native.ts, which needs a C compiler), and the gateway
+// runs without it, copying bodies through JavaScript as before. Whether it
+// is on is logged at start-up and shown by `spliceStatus`.
+
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+
+export interface SpliceRelay {
+  cancel(): void;
+  moved(): number;
+}
+
+/** result 0, or -errno; side 0 source, 1 destination, -1 cancelled. */
+export type RelayDone = (result: number, moved: number, side: number) => void;
+
+export interface SpliceAddon {
+  relay(sourceFd: number, destinationFd: number, bytes: number, done: RelayDone): SpliceRelay;
+}
+
+/** Where the build puts the addon. */
+export const SPLICE_ADDON_PATH = fileURLToPath(new URL('./build/splice.node', import.meta.url));
+
+function load(): { addon: SpliceAddon | undefined; why: string } {
+  if (process.platform !== 'linux') return { addon: undefined, why: 'splice(2) is Linux only' };
+  try {
+    const addon = createRequire(import.meta.url)(SPLICE_ADDON_PATH) as SpliceAddon;
+    return { addon, why: 'on' };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      addon: undefined,
+      why:
+        code === 'MODULE_NOT_FOUND'
+          ? `${SPLICE_ADDON_PATH} is not built (npm run build:native)`
+          : `${SPLICE_ADDON_PATH} did not load: ${(error as Error).message}`,
+    };
+  }
+}
+
+const loaded = load();
+let enabled = loaded.addon !== undefined;
+
+/** The addon, unless it is missing or switched off. */
+export function spliceAddon(): SpliceAddon | undefined {
+  return enabled ? loaded.addon : undefined;
+}
+
+/** Switches splicing off (gateway.bodySplice: false) or back on when the addon is there. */
+export function setSpliceEnabled(on: boolean): void {
+  enabled = on && loaded.addon !== undefined;
+}
+
+/** 'on', or why bodies are copied through JavaScript. */
+export function spliceStatus(): string {
+  if (loaded.addon === undefined) return loaded.why;
+  return enabled ? 'on' : 'switched off (gateway.bodySplice: false)';
+}
+
+/** -errno as a code name ('EPIPE'), for errors. */
+export function errnoName(result: number): string {
+  try {
+    return getSystemErrorName(result);
+  } catch {
+    return `errno ${-result}`;
+  }
+}
