@@ -28,6 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
+import type { SpliceSide } from './http1/body-splice.ts';
 import type { ClientValidation } from './translate/gateway-config.ts';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS';
@@ -82,6 +83,8 @@ export interface ListenerEvents {
   clientError?(code: string, status: number): void;
   /** A TLS handshake failed (no certificate for the name, protocol mismatch...). */
   tlsError?(code: string, servername: string | undefined): void;
+  /** A request body's splice ended: `bytes` the kernel was asked to move; ok, or why not. */
+  bodySpliced?(bytes: number, outcome: 'ok' | SpliceSide): void;
 }
 
 /** The certificates of an HTTPS port: which secure context a client hello gets. */
@@ -119,6 +122,11 @@ export interface ListenerOptions {
   events?: ListenerEvents;
   /** SO_REUSEPORT: worker processes share the port (default true). */
   reusePort?: boolean;
+  /**
+   * Offer large HTTP/1.1 request bodies for splicing (http1/body-splice.ts;
+   * default true). Only cleartext connections can; only when the addon is built.
+   */
+  bodySplice?: boolean;
 }
 
 export interface Listener {

@@ -21,6 +21,7 @@ import { createTrustedProxies } from '../forward.ts';
 import type { Gateway, GatewayOptions, GatewayPortStatus, GatewayState } from '../gateway.ts';
 import { createCertificateStore } from '../listener/certificates.ts';
 import { createListener, type Listener, type ListenerProtocol } from '../listener.ts';
+import { spliceStatus } from '../native/splice.ts';
 import { createStdoutAccessLog } from '../observe/access-log.ts';
 import { createGatewayMetrics } from '../observe/gateway-metrics.ts';
 import { backendTlsOf } from '../translate/backend-tls.ts';
@@ -151,11 +152,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       address: settings.address,
       protocol: pc.protocol,
       limits: settings.limits,
+      bodySplice: settings.bodySplice,
       handlers: createRequestHandlers({ state, protocol: pc.protocol, registry }),
       events: {
         connection: (delta) => connections.inc(delta),
         clientError: (code, status) => gm.clientErrors.labels(code, String(status)).inc(),
         tlsError: (code) => gm.tlsErrors.labels(code).inc(),
+        bodySpliced: (bytes, outcome) => {
+          gm.splicedBodies.labels(outcome).inc();
+          if (outcome === 'ok') gm.splicedBytes.inc(bytes);
+        },
       },
     });
     return listener;
@@ -324,6 +330,10 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     async start(signal) {
+      logger.info(
+        { bodySplice: settings.bodySplice ? spliceStatus() : 'off (gateway.bodySplice: false)' },
+        'request bodies moved by the kernel',
+      );
       unsubscribe = informer.subscribe((batch) => {
         if (batch.resync && batch.changes.length === 0) return;
         record(batch.changes.map((c) => kindKeyOf(c.object)));

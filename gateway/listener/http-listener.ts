@@ -102,12 +102,16 @@ export function createListener(options: ListenerOptions): Listener {
       keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
       // h2c upgrades (curl --http2 on http://) are served as HTTP/1.1, as RFC 9113 lets a server do.
       shouldUpgrade: wantsUpgrade,
+      bodySplice: options.bodySplice ?? true,
     },
     {
       request: onH1Request,
       upgrade: onUpgrade,
       connect: onConnect,
       clientError: onClientError,
+      bodySpliced: events.bodySpliced
+        ? (bytes, error) => events.bodySpliced!(bytes, error === null ? 'ok' : error.side)
+        : undefined,
     },
   );
 

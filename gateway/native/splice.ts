@@ -1,7 +1,7 @@
 // The kernel relay (splice.c), when it is built: `npm ci` builds it
 // (scripts/build-native.ts, which needs a C compiler), and the gateway
-// runs without it, copying bodies through JavaScript as before. Whether it
-// is on is logged at start-up and shown by `spliceStatus`.
+// runs without it, copying bodies through JavaScript as before. The
+// gateway logs at start-up whether it is on, and why not.
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -40,22 +40,15 @@ function load(): { addon: SpliceAddon | undefined; why: string } {
 }
 
 const loaded = load();
-let enabled = loaded.addon !== undefined;
 
-/** The addon, unless it is missing or switched off. */
+/** The addon; undefined when it is not built or did not load. */
 export function spliceAddon(): SpliceAddon | undefined {
-  return enabled ? loaded.addon : undefined;
-}
-
-/** Switches splicing off (gateway.bodySplice: false) or back on when the addon is there. */
-export function setSpliceEnabled(on: boolean): void {
-  enabled = on && loaded.addon !== undefined;
+  return loaded.addon;
 }
 
 /** 'on', or why bodies are copied through JavaScript. */
 export function spliceStatus(): string {
-  if (loaded.addon === undefined) return loaded.why;
-  return enabled ? 'on' : 'switched off (gateway.bodySplice: false)';
+  return loaded.why;
 }
 
 /** -errno as a code name ('EPIPE'), for errors. */

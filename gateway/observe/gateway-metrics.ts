@@ -29,6 +29,8 @@ export interface GatewayMetrics {
   readonly openConnections: Gauge<'port'>;
   readonly clientErrors: Counter<'reason' | 'status'>;
   readonly tlsErrors: Counter<'reason'>;
+  readonly splicedBodies: Counter<'outcome'>;
+  readonly splicedBytes: Counter;
   readonly syncs: Counter;
   readonly syncDuration: Histogram;
   readonly problems: Gauge;
@@ -83,6 +85,15 @@ export function createGatewayMetrics(metrics: Metrics): GatewayMetrics {
       'gateway_client_errors_total',
       'Requests a listener refused before routing (malformed, ambiguous, too large, too slow, CONNECT)',
       ['reason', 'status'],
+    ),
+    splicedBodies: metrics.counter(
+      'gateway_request_bodies_spliced_total',
+      'Request bodies the kernel moved from client to endpoint (splice(2)), by outcome: ok, or the side that failed (source: the client, destination: the endpoint, cancelled)',
+      ['outcome'],
+    ),
+    splicedBytes: metrics.counter(
+      'gateway_request_body_bytes_spliced_total',
+      'Bytes of request bodies moved by the kernel (bodies spliced whole)',
     ),
     tlsErrors: metrics.counter('gateway_tls_handshake_errors_total', 'Failed TLS handshakes', [
       'reason',

@@ -20,8 +20,15 @@ import {
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ClaimedBody, claimBodySplice, type SpliceError } from '../../http1/body-splice.ts';
+import { describeWithSplice } from '../../native/testing.ts';
 import { withOwnReads } from '../own-reads.ts';
-import { createHttp1Server, type Http1ServerEvents, type Http1ServerOptions } from './server.ts';
+import {
+  createHttp1Server,
+  type Http1ServerEvents,
+  type Http1ServerOptions,
+  SPLICE_MIN_BYTES,
+} from './server.ts';
 
 // --- the engine over the two socket kinds --------------------------------------------
 
@@ -75,6 +82,7 @@ const DEFAULTS: Http1ServerOptions = {
   keepAliveTimeoutMs: 400,
   // As the listener: h2c is served as HTTP/1.1.
   shouldUpgrade: (req) => req.headers.upgrade?.toLowerCase() !== 'h2c',
+  bodySplice: true,
 };
 
 function noop(): void {}
@@ -292,7 +300,7 @@ function json(response: Response): Echo {
 
 // --- the suite ---------------------------------------------------------------------------
 
-describe.each(KINDS)('HTTP/1.1 server engine, $kind', ({ create }) => {
+describe.each(KINDS)('HTTP/1.1 server engine, $kind', ({ kind, create }) => {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -954,5 +962,212 @@ describe.each(KINDS)('HTTP/1.1 server engine, $kind', ({ create }) => {
     expect(statuses).toEqual(Array(200).fill(200));
     expect(server.requests).toHaveLength(200);
     expect(server.connections).toBe(1);
+  });
+
+  // 17: a large body offered for splicing (http1/body-splice.ts)
+
+  /** A loopback connection to splice into: `into` is written, `far` collects. */
+  async function sink(): Promise<{ into: Socket; received: () => Buffer; far: Socket }> {
+    const chunks: Buffer[] = [];
+    const listener = createServer();
+    const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const into = connect((listener.address() as AddressInfo).port, '127.0.0.1');
+    into.on('error', noop);
+    const far = await accepted;
+    far.on('error', noop);
+    far.on('data', (chunk: Buffer) => chunks.push(chunk));
+    cleanups.push(() => {
+      into.destroy();
+      far.destroy();
+      listener.close();
+    });
+    return { into, far, received: () => Buffer.concat(chunks) };
+  }
+
+  /** Claims the body and splices it into `into`: what an upstream connection does. */
+  function spliceBody(
+    req: IncomingMessage,
+    into: Socket,
+    onDone: (error: SpliceError | null) => void,
+  ): ClaimedBody | undefined {
+    const claimed = claimBodySplice(req, Number(req.headers['content-length']));
+    if (claimed === undefined) return undefined;
+    claimed.ready((buffered) => {
+      const fd = (into as unknown as { _handle: { fd: number } })._handle.fd;
+      into.write(buffered ?? Buffer.alloc(0), () => claimed.start(fd, onDone));
+    });
+    return claimed;
+  }
+
+  const post = (url: string, size: number) =>
+    `POST ${url} HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`;
+
+  if (kind !== KINDS[0]!.kind) {
+    it('offers no splice: the body is read as a stream', async () => {
+      const claims: (ClaimedBody | undefined)[] = [];
+      const server = await start({
+        request(req, res) {
+          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES));
+          echo(req, res);
+        },
+      });
+      const c = await client(server);
+      const body = randomBytes(SPLICE_MIN_BYTES);
+      c.write(Buffer.concat([Buffer.from(post('/big', SPLICE_MIN_BYTES)), body]));
+      const [response] = await c.responses(1);
+      expect(json(response!).sha256).toBe(sha256(body));
+      expect(claims).toEqual([undefined]);
+    });
+    return;
+  }
+
+  describeWithSplice('a large body offered for splicing', () => {
+    it('moves the whole body by the kernel, ends the request stream and serves the next request', async () => {
+      const size = 3 * 1024 * 1024;
+      const body = randomBytes(size);
+      const { into, received } = await sink();
+      const outcomes: (string | null)[] = [];
+      const events: string[] = [];
+      const server = await start({
+        request(req, res) {
+          if (req.url !== '/big') return echo(req, res);
+          recordEvents(req, res, events);
+          const claimed = spliceBody(req, into, (error) => {
+            outcomes.push(error === null ? null : error.code);
+            res.end('spliced');
+          });
+          expect(claimed).toBeDefined();
+          // Listening now reads nothing: the body never passes through the stream.
+          req.on('data', (chunk: Buffer) => events.push(`req data ${chunk.length}`));
+        },
+      });
+      const c = await client(server);
+      // Body and the next request in one stream of bytes: the kernel takes exactly the body.
+      c.write(
+        Buffer.concat([
+          Buffer.from(post('/big', size)),
+          body,
+          Buffer.from('GET /next HTTP/1.1\r\nHost: x\r\n\r\n'),
+        ]),
+      );
+      const [first, second] = await c.responses(2);
+      expect(first!.body).toBe('spliced');
+      expect(first!.headers.connection).toBe('keep-alive');
+      expect(json(second!)).toMatchObject({ url: '/next', bodyLength: 0 });
+      expect(outcomes).toEqual([null]);
+      await expect.poll(() => received().length).toBe(size);
+      expect(sha256(received())).toBe(sha256(body));
+      // No data event: the body never passed through the stream; it ended all the same.
+      await expect.poll(() => events.length).toBe(4);
+      expect(events.slice(0, 2)).toEqual(['req end', 'res finish']);
+      expect(events.slice(2).sort()).toEqual(['req close', 'res close']);
+      expect(server.connections).toBe(1);
+    });
+
+    it('is not offered to a claim of another length, nor once the body is read as a stream', async () => {
+      const claims: (ClaimedBody | undefined)[] = [];
+      const server = await start({
+        request(req, res) {
+          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES + 1));
+          echo(req, res);
+          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES));
+        },
+      });
+      const c = await client(server);
+      const body = randomBytes(SPLICE_MIN_BYTES);
+      c.write(Buffer.concat([Buffer.from(post('/big', SPLICE_MIN_BYTES)), body]));
+      const [response] = await c.responses(1);
+      expect(json(response!).sha256).toBe(sha256(body));
+      expect(claims).toEqual([undefined, undefined]);
+    });
+
+    it('is not offered when bodySplice is off', async () => {
+      const claims: (ClaimedBody | undefined)[] = [];
+      const server = await start(
+        {
+          request(req, res) {
+            claims.push(claimBodySplice(req, SPLICE_MIN_BYTES));
+            echo(req, res);
+          },
+        },
+        { bodySplice: false },
+      );
+      const c = await client(server);
+      c.write(post('/big', SPLICE_MIN_BYTES) + 'x'.repeat(SPLICE_MIN_BYTES));
+      await c.responses(1);
+      expect(claims).toEqual([undefined]);
+    });
+
+    it('is not offered for a body under SPLICE_MIN_BYTES', async () => {
+      const claims: (ClaimedBody | undefined)[] = [];
+      const server = await start({
+        request(req, res) {
+          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES - 1));
+          echo(req, res);
+        },
+      });
+      const c = await client(server);
+      c.write(post('/small', SPLICE_MIN_BYTES - 1) + 'x'.repeat(SPLICE_MIN_BYTES - 1));
+      await c.responses(1);
+      expect(claims).toEqual([undefined]);
+    });
+
+    it('aborts the request and closes the connection when the client leaves mid-splice', async () => {
+      const { into } = await sink();
+      const events: string[] = [];
+      const outcomes: string[] = [];
+      const server = await start({
+        request(req, res) {
+          recordEvents(req, res, events);
+          spliceBody(req, into, (error) => outcomes.push(`${error?.code} ${error?.side}`));
+        },
+      });
+      const c = await client(server);
+      c.write(post('/big', 1024 * 1024) + 'x'.repeat(200 * 1024));
+      await sleep(50);
+      c.socket.end();
+      await expect.poll(() => outcomes).toEqual(['ECONNRESET source']);
+      await expect.poll(() => events.includes('res close')).toBe(true);
+      expect(events.filter((e) => e.startsWith('req'))).toEqual([
+        'req aborted',
+        'req error ECONNRESET',
+        'req close',
+      ]);
+      await c.whenClosed();
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('closes the connection after the response when the splice is cancelled', async () => {
+      const { into } = await sink();
+      const outcomes: string[] = [];
+      const server = await start({
+        request(req, res) {
+          const claimed = spliceBody(req, into, (error) => {
+            outcomes.push(`${error?.code} ${error?.side}`);
+            // As the gateway answers a backend that failed mid-body.
+            res.statusCode = 502;
+            res.end('backend gone');
+          });
+          setTimeout(() => claimed!.cancel(), 30);
+        },
+      });
+      const c = await client(server);
+      c.write(post('/big', 1024 * 1024) + 'x'.repeat(100 * 1024));
+      const [response] = await c.responses(1);
+      expect(response!.status).toBe(502);
+      expect(response!.headers.connection).toBe('close');
+      expect(outcomes).toEqual(['ECANCELED cancelled']);
+      await c.whenClosed();
+    });
+
+    it('refuses with 408 a held body that no one reads past requestTimeoutMs', async () => {
+      const server = await start({ request() {} }, { requestTimeoutMs: 300 });
+      const c = await client(server);
+      c.write(post('/ignored', 1024 * 1024) + 'x'.repeat(100 * 1024));
+      const [response] = await c.responses(1);
+      expect(response!.status).toBe(408);
+      await c.whenClosed();
+    });
   });
 });

@@ -58,6 +58,8 @@ export interface Http1ServerOptions {
   keepAliveTimeoutMs: number;
   /** Whether an Upgrade request is taken as one (else it is served as a plain request). */
   shouldUpgrade(req: IncomingMessage): boolean;
+  /** Offer large bodies on cleartext connections for splicing, when the addon is there. */
+  bodySplice: boolean;
 }
 
 /** What node:http would emit; `clientError` gets the same (error, socket) as its event. */
@@ -66,6 +68,8 @@ export interface Http1ServerEvents {
   upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
   connect(req: IncomingMessage, socket: Socket, head: Buffer): void;
   clientError(error: NodeJS.ErrnoException, socket: Socket): void;
+  /** A body's splice ended (not node:http's): `bytes` asked for; null: all moved. */
+  bodySpliced?(bytes: number, error: SpliceError | null): void;
 }
 
 export interface Http1Server {
@@ -231,6 +235,8 @@ export function createHttp1Server(
     splicing = false;
     /** A splice failed: how much of the body the client sent is unknown, so no next request. */
     spliceBroken = false;
+    /** Body bytes read after a splice claim, before ClaimedBody.ready (they go to the claimant). */
+    claimedChunks: Buffer[] | undefined;
     /** Inside parser.execute(): the read's body bytes are not all pushed yet. */
     feeding = false;
     /** A claimed body waits for the end of execute() (ClaimedBody.ready). */
@@ -331,6 +337,7 @@ export function createHttp1Server(
 
       const hasBody = head.contentLength > 0 || head.chunked;
       if (
+        options.bodySplice &&
         head.contentLength >= SPLICE_MIN_BYTES &&
         hasOwnReads(this.socket) &&
         spliceAddon() !== undefined
@@ -364,6 +371,12 @@ export function createHttp1Server(
     }
 
     onBody(chunk: Buffer): void {
+      const claimed = this.claimedChunks;
+      if (claimed !== undefined) {
+        // Read with the head, after the body was claimed for splicing.
+        claimed.push(keep(this.socket, chunk));
+        return;
+      }
       // Also while dumping: a handler still reading gets the rest, as from node:http.
       if (!this.req!.push(keep(this.socket, chunk))) {
         this.bodyFull = true;
@@ -541,6 +554,10 @@ export function createHttp1Server(
         return undefined;
       this.withdraw();
       this.splicing = true;
+      // The body read so far is the claim's from now on, not the stream's.
+      const chunks: Buffer[] = [];
+      if (req.readableLength > 0) chunks.push(req.read() as Buffer);
+      this.claimedChunks = chunks;
       let remaining = -1;
       let started = false;
       const claimed: ClaimedBody = {
@@ -550,8 +567,8 @@ export function createHttp1Server(
             return;
           }
           remaining = this.parser.lengthRemaining;
-          // The stream holds the rest of what was read: it goes first.
-          callback(req.readableLength > 0 ? (req.read() as Buffer) : null);
+          this.claimedChunks = undefined;
+          callback(chunks.length === 0 ? null : Buffer.concat(chunks));
         },
         start: (destinationFd, done) => {
           if (started || remaining < 0) throw new Error('start() once, after ready()');
@@ -576,12 +593,25 @@ export function createHttp1Server(
           );
         },
         cancel: () => {
+          if (!this.splicing) return;
+          // Said now, while the claimant may still answer: its answer closes the connection.
+          this.breakSplice();
           if (this.splice !== undefined) this.splice.cancel();
-          else if (!started && this.splicing) this.spliced(req, -125, -1, remaining, undefined);
+          else if (!started) this.spliced(req, -125, -1, remaining, undefined);
         },
         moved: () => this.splice?.moved() ?? 0,
       };
       return claimed;
+    }
+
+    /**
+     * How much of the body the client sent is unknown now: no next request
+     * on this connection, and an answer not yet begun says so.
+     */
+    breakSplice(): void {
+      this.spliceBroken = true;
+      const res = this.res;
+      if (res !== undefined && !res.headersSent) res.shouldKeepAlive = false;
     }
 
     /** The splice ended: the body is complete, or the connection cannot go on. */
@@ -594,8 +624,12 @@ export function createHttp1Server(
     ): void {
       this.splice = undefined;
       this.splicing = false;
+      this.claimedChunks = undefined;
+      events.bodySpliced?.(bytes, result === 0 ? null : spliceError(result, side));
       if (result === 0 && this.req === req && !this.gone) {
         if (bytes > 0) this.parser.skipBody(bytes);
+        // Nothing is left to read: the stream ends ('end', then 'close') as a read one would.
+        if (req.readableFlowing !== true) req.resume();
         if (this.dumped) {
           // The response went out first; the body ended now.
           this.dumped = false;
@@ -605,7 +639,7 @@ export function createHttp1Server(
         return;
       }
       const error = result === 0 ? spliceError(-125, -1) : spliceError(result, side);
-      this.spliceBroken = true;
+      this.breakSplice();
       if (this.gone) {
         // Failed or closed already (that cancelled the splice): closing is in hand.
       } else if (error.side === 'source') {
@@ -613,9 +647,6 @@ export function createHttp1Server(
         if (this.req === req && !req.complete) this.abort();
         this.gone = true;
         this.socket.destroy();
-      } else if (this.res !== undefined && !this.res.headersSent) {
-        // The answer (likely an error) says the connection closes after it.
-        this.res.shouldKeepAlive = false;
       } else if (this.res === undefined) {
         this.gone = true;
         this.socket.destroySoon();

@@ -49,6 +49,11 @@ export const gateway = section(
       description:
         "The HTTP/1.1 pool to endpoints: Pier's own (faster, reuses read buffers) or undici's Pool; both pass one test suite (gateway/upstream/dispatcher.case.ts).",
     }),
+    bodySplice: setting(z.boolean(), {
+      default: true,
+      description:
+        'Request bodies of 64 KiB or more from cleartext HTTP/1.1 clients to plain-TCP HTTP/1.1 endpoints are moved by the kernel (splice(2), gateway/native/splice.c) instead of through JavaScript; false: always copied. Without the built addon (`npm run build:native`) they are copied either way.',
+    }),
     trustedProxies: setting(z.array(z.string().refine((v) => isCIDR(v) || isIP(v))), {
       default: [],
       accepts: 'a comma-separated list of CIDRs or IPs, e.g. 10.0.0.0/8,fd00::/8',
