@@ -7,6 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ClaimedBody, kBodySplice, type SpliceError } from '../../http1/body-splice.ts';
+import { type SpliceRelay, spliceAddon } from '../../native/splice.ts';
+import { describeWithSplice } from '../../native/testing.ts';
 import { run } from '../dispatcher.case.ts';
 import { Http1Pool } from './pool.ts';
 import { freeReadBuffers } from './read-buffers.ts';
@@ -267,5 +270,96 @@ describe('Http1Pool', () => {
     expect(copies.length).toBeGreaterThan(16);
     expect(seen.size).toBeLessThanOrEqual(2);
     expect(freeReadBuffers()).toBeGreaterThanOrEqual(before);
+  });
+
+  describeWithSplice('a body offered for splicing (http1/body-splice.ts)', () => {
+    /** A client's socket pair: the test writes `near`; `far` is the unread end a splice reads. */
+    async function clientPair(): Promise<{ near: net.Socket; far: net.Socket }> {
+      const server = net.createServer({ pauseOnConnect: true });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+      const near = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+      const far = await accepted;
+      cleanups.push(async () => {
+        near.destroy();
+        far.destroy();
+        server.close();
+      });
+      return { near, far };
+    }
+
+    /** A body stream offering its bytes in `far` for splicing, as the listener's engine does. */
+    function offered(far: net.Socket, length: number, claims: number[]): Readable {
+      const body = new Readable({ read() {} });
+      let relay: SpliceRelay | undefined;
+      const sides = ['cancelled', 'source', 'destination'] as const;
+      (body as Readable & { [kBodySplice]: unknown })[kBodySplice] = {
+        claimSplice(contentLength: number): ClaimedBody | undefined {
+          claims.push(contentLength);
+          const fd = (far as unknown as { _handle: { fd: number } })._handle.fd;
+          return {
+            ready: (callback) => callback(null),
+            start: (destination, done) => {
+              relay = spliceAddon()!.relay(fd, destination, length, (result, _moved, side) => {
+                const error = new Error(`splice ${result}`) as SpliceError;
+                error.code = String(result);
+                error.side = sides[side + 1]!;
+                done(result === 0 ? null : error);
+              });
+            },
+            cancel: () => relay?.cancel(),
+            moved: () => relay?.moved() ?? 0,
+          };
+        },
+      };
+      return body;
+    }
+
+    it('sends the head, lets the kernel move the body, and is not stalled while it moves', async () => {
+      const length = 1024 * 1024;
+      const body = randomBytes(length);
+      const received = createHash('sha256');
+      let got = 0;
+      // A backend that answers once the whole body is in.
+      const server = net.createServer((socket) => {
+        let head = '';
+        socket.on('data', (chunk: Buffer) => {
+          if (!head.includes('\r\n\r\n')) {
+            head += chunk.toString('latin1');
+            const end = head.indexOf('\r\n\r\n');
+            if (end === -1) return;
+            chunk = Buffer.from(head.slice(end + 4), 'latin1');
+            head = head.slice(0, end + 4);
+          }
+          received.update(chunk);
+          got += chunk.length;
+          if (got === length) socket.write(OK);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const pool = new Http1Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+        stallTimeoutMs: 300,
+      });
+      cleanups.push(
+        () => new Promise((resolve) => server.close(resolve)),
+        async () => pool.destroy(),
+      );
+      const { near, far } = await clientPair();
+      const claims: number[] = [];
+      const outcome = run(pool, {
+        method: 'POST',
+        headers: ['host', 'x', 'content-length', String(length)],
+        body: offered(far, length, claims),
+      });
+      // The client sends its body over 1.2 s, in pieces: longer than stallTimeoutMs, never idle that long.
+      for (let i = 0; i < 12; i++) {
+        near.write(body.subarray((i * length) / 12, ((i + 1) * length) / 12));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await outcome).toMatchObject({ ending: 'end', status: 200 });
+      expect(claims).toEqual([length]);
+      expect(got).toBe(length);
+      expect(received.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+    });
   });
 });
