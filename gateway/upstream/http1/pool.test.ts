@@ -280,6 +280,7 @@ describe('Http1Pool', () => {
       const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
       const near = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
       const far = await accepted;
+      for (const socket of [near, far]) socket.on('error', () => {});
       cleanups.push(async () => {
         near.destroy();
         far.destroy();
