@@ -144,6 +144,25 @@ ${serviceYaml('default', 'raw', [backend.port])}`);
     client.socket.destroy();
   });
 
+  it('a client that waits for 100 Continue gets it, then its body is spliced', async () => {
+    backend.behaviour = (socket, received) => {
+      const check = setInterval(() => {
+        if (received() < MIB) return;
+        clearInterval(check);
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      }, 5);
+    };
+    const before = (await spliceOutcomes()).ok ?? 0;
+    const client = await rawClient(port);
+    client.socket.write(head(MIB).replace('\r\n\r\n', '\r\nExpect: 100-continue\r\n\r\n'));
+    await expect.poll(() => client.text()).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    client.socket.write(Buffer.alloc(MIB, 5));
+    await expect.poll(() => client.text()).toMatch(/\r\n\r\nok$/);
+    expect(backend.connections[0]!.received).toBe(MIB);
+    expect((await spliceOutcomes()).ok).toBe(before + 1);
+    client.socket.destroy();
+  });
+
   it('a backend that resets mid-body: the client gets 502 and its connection closes', async () => {
     backend.behaviour = (socket, received) => {
       const check = setInterval(() => {

@@ -57,7 +57,8 @@ export const gatewayBenchmark: BenchmarkDefinition<GatewayFixture> = {
       '(haproxy 2.5+ has no worker processes). A row is one proxy under one condition; its numbers ' +
       'are medians of the measured runs.',
     'Peers: **direct** (wrk straight to the backend: the ceiling, measured once per case), ' +
-      `**Pier** (\`node ${GATEWAY_V8_FLAGS.join(' ')} bin/pier.ts gateway\` on generated Gateway API manifests: the V8 flags its workers run with), **nginx** ` +
+      `**Pier** (\`node ${GATEWAY_V8_FLAGS.join(' ')} bin/pier.ts gateway\` on generated Gateway API manifests: the V8 flags its workers run with; ` +
+      "its defaults, so the upload's bodies are moved by the kernel, splice(2), when its addon is built: Versions says), **nginx** " +
       '(reverse proxy, upstream keepalive pool, 1 MiB bodies buffered in memory), **haproxy** (http mode, ' +
       '`http-reuse always`), **http-proxy** (npm, keep-alive agent) and **@fastify/http-proxy** ' +
       '(npm, its default undici pool), both Node.js peers under the same Node 24 as Pier, and for scale ' +

@@ -625,8 +625,11 @@ export function createHttp1Server(
       this.splice = undefined;
       this.splicing = false;
       this.claimedChunks = undefined;
-      events.bodySpliced?.(bytes, result === 0 ? null : spliceError(result, side));
-      if (result === 0 && this.req === req && !this.gone) {
+      // A body moved whole for a request that is no longer the connection's counts as cancelled.
+      const ok = result === 0 && this.req === req && !this.gone;
+      const error = ok ? null : spliceError(result === 0 ? -125 : result, result === 0 ? -1 : side);
+      events.bodySpliced?.(bytes, error);
+      if (error === null) {
         if (bytes > 0) this.parser.skipBody(bytes);
         // Nothing is left to read: the stream ends ('end', then 'close') as a read one would.
         if (req.readableFlowing !== true) req.resume();
@@ -638,7 +641,6 @@ export function createHttp1Server(
         done?.(null);
         return;
       }
-      const error = result === 0 ? spliceError(-125, -1) : spliceError(result, side);
       this.breakSplice();
       if (this.gone) {
         // Failed or closed already (that cancelled the splice): closing is in hand.

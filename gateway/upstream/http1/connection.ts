@@ -420,10 +420,17 @@ export class Http1Connection implements ResponseSink {
 
   startSplice(request: Http1Request, claimed: ClaimedBody): void {
     if (request.bodySplice !== claimed) return; // ended meanwhile (detachBody cancelled it)
-    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (request !== this.request || fd === undefined || fd < 0) {
+    if (request !== this.request) {
       request.bodySplice = null;
       claimed.cancel();
+      return;
+    }
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (fd === undefined || fd < 0) {
+      // Closed under the write's callback; fail() cancels the claim.
+      this.fail(
+        upstreamError('PIER_UPSTREAM_CLOSED', 'the connection closed before the body went'),
+      );
       return;
     }
     claimed.start(fd, (error) => this.spliceEnded(request, claimed, error));

@@ -6,6 +6,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spliceStatus } from '../../../gateway/native/splice.ts';
 import { GATEWAY_V8_FLAGS } from '../../../gateway/workers/v8-flags.ts';
 import type { Peer } from '../../bench/benchmark.ts';
 import { freePort, LOOPBACK } from '../../bench/ports.ts';
@@ -32,7 +33,8 @@ export function pierCommand(manifestsDir: string, workers: number): string[] {
 export const pierPeer: Peer<GatewayFixture> = {
   name: 'pier',
   label: 'Pier',
-  version: repoVersion,
+  // Whether its request bodies were spliced belongs to what was measured.
+  version: async () => `${await repoVersion()}; request bodies by splice(2): ${spliceStatus()}`,
   async start({ scope, group, fixture, options, signal }) {
     const workers = Number(group.params.workers);
     const dir = await makeTempDir(scope, 'pier');
