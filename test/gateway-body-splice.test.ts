@@ -80,6 +80,17 @@ function rawClient(
   });
 }
 
+/** Answers 200 "ok" once `bytes` of body are in, and closes (one request per connection). */
+function answerOnceReceived(bytes: number): Behaviour {
+  return (socket, received) => {
+    const check = setInterval(() => {
+      if (received() < bytes) return;
+      clearInterval(check);
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+    }, 5);
+  };
+}
+
 const head = (size: number) =>
   `POST /upload HTTP/1.1\r\nHost: splice.test\r\nContent-Length: ${size}\r\n\r\n`;
 
@@ -124,14 +135,7 @@ ${serviceYaml('default', 'raw', [backend.port])}`);
   }
 
   it('a whole body reaches the backend, which answers; the client keeps its connection', async () => {
-    backend.behaviour = (socket, received) => {
-      const check = setInterval(() => {
-        if (received() < MIB) return;
-        clearInterval(check);
-        // Closed after it: the raw backend reads one request per connection.
-        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-      }, 5);
-    };
+    backend.behaviour = answerOnceReceived(MIB);
     const before = (await spliceOutcomes()).ok ?? 0;
     const client = await rawClient(port);
     client.socket.write(head(MIB));
@@ -145,13 +149,7 @@ ${serviceYaml('default', 'raw', [backend.port])}`);
   });
 
   it('a client that waits for 100 Continue gets it, then its body is spliced', async () => {
-    backend.behaviour = (socket, received) => {
-      const check = setInterval(() => {
-        if (received() < MIB) return;
-        clearInterval(check);
-        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-      }, 5);
-    };
+    backend.behaviour = answerOnceReceived(MIB);
     const before = (await spliceOutcomes()).ok ?? 0;
     const client = await rawClient(port);
     client.socket.write(head(MIB).replace('\r\n\r\n', '\r\nExpect: 100-continue\r\n\r\n'));
