@@ -48,6 +48,7 @@ interface ResponseSink {
   writeHead(status: number, headers: string[]): unknown;
   write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean;
   end(chunk?: Buffer, callback?: () => void): unknown;
+  end(chunk: string, encoding: 'latin1'): unknown;
   addTrailers(trailers: Record<string, string | string[] | undefined>): void;
   destroy(error?: Error): unknown;
   on(event: 'drain' | 'close', listener: (this: InboundResponse) => void): unknown;
@@ -129,8 +130,11 @@ class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
   drainListening = false;
   /** The response's Content-Length (-1: none, or a response without a body). */
   responseLength = -1;
-  /** The chunk that completes the body, held for res.end(chunk): one write and no empty end write. */
-  lastChunk: Buffer | undefined = undefined;
+  /**
+   * The chunk that completes the body, held for res.end(chunk): one write
+   * and no empty end write. A small one as a latin1 string (byte for byte).
+   */
+  lastChunk: Buffer | string | undefined = undefined;
   /**
    * The pool's release (UpstreamController.release) when chunks go to an
    * HTTP/1.1 response: each is released once its write to the client
@@ -354,10 +358,12 @@ class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
       // follows in this same parse): end(chunk) writes it with the end of
       // the response, sparing Node a separate write, its cork tick and an
       // empty final write. Small answers are most answers: a small last
-      // chunk is copied so its read buffer goes back to the pool at once.
-      if (release !== undefined && chunk.length <= SMALL_CHUNK) {
-        this.lastChunk = Buffer.from(chunk);
-        release(chunk);
+      // chunk is copied, so its read buffer goes back to the pool at once,
+      // into a latin1 string: Node then writes the head and it as one
+      // string (one write, no writev of a head and a Buffer).
+      if (chunk.length <= SMALL_CHUNK) {
+        this.lastChunk = chunk.toString('latin1');
+        release?.(chunk);
       } else {
         this.lastChunk = chunk;
       }
@@ -413,11 +419,9 @@ class ForwardCall extends CallState implements ProxiedRequest, ForwardResult {
     if (last === undefined) this.res.end();
     else {
       this.lastChunk = undefined;
-      if (this.release !== undefined && last.length > SMALL_CHUNK) {
-        this.res.end(last, this.trackWrite(last));
-      } else {
-        this.res.end(last);
-      }
+      if (typeof last === 'string') this.res.end(last, 'latin1');
+      else if (this.release !== undefined) this.res.end(last, this.trackWrite(last));
+      else this.res.end(last);
     }
   }
 
