@@ -332,7 +332,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async start(signal) {
       logger.info(
         { bodySplice: settings.bodySplice ? spliceStatus() : 'off (gateway.bodySplice: false)' },
-        'request bodies moved by the kernel',
+        'request bodies by splice(2)',
       );
       unsubscribe = informer.subscribe((batch) => {
         if (batch.resync && batch.changes.length === 0) return;
