@@ -70,7 +70,13 @@ static void on_closed(uv_handle_t *h) {
   napi_create_int64(env, r->moved, &argv[1]);
   napi_create_int32(env, r->side, &argv[2]);
   // make_callback: microtasks and nextTicks run after it, as after any I/O callback.
-  napi_make_callback(env, r->async_context, global, callback, 3, argv, &ignored);
+  if (napi_make_callback(env, r->async_context, global, callback, 3, argv, &ignored) ==
+      napi_pending_exception) {
+    // Thrown by done: an uncaught exception, as from any other I/O callback.
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
   napi_delete_reference(env, r->callback);
   napi_delete_reference(env, r->handle);
   napi_async_destroy(env, r->async_context);

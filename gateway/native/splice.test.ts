@@ -2,11 +2,12 @@
 // failure reports, cancel, and that nothing leaks (fds, the sockets stay
 // usable).
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { type RelayDone, spliceAddon } from './splice.ts';
+import { type RelayDone, SPLICE_ADDON_PATH, spliceAddon } from './splice.ts';
 import { describeWithSplice } from './testing.ts';
 
 const ECONNRESET = -104;
@@ -177,6 +178,24 @@ describeWithSplice('kernel relay (splice.c)', () => {
     expect((await receive(to.far, 8)).toString()).toBe('and here');
     expect(relayed.calls()).toBe(1);
     expect(openFds()).toBe(before);
+  });
+
+  it('turns an exception thrown by done into an uncaught exception, as any I/O callback', () => {
+    // In a child process: an uncaught exception is the process's to handle.
+    const script = `
+      const { relay } = require(${JSON.stringify(SPLICE_ADDON_PATH)});
+      const net = require('node:net');
+      process.on('uncaughtException', (e) => { console.log('uncaught: ' + e.message); process.exit(0); });
+      const server = net.createServer({ pauseOnConnect: true }, (far) => {
+        relay(far._handle.fd, near._handle.fd, 10, () => { throw new Error('from done'); }).cancel();
+      });
+      let near;
+      server.listen(0, '127.0.0.1', () => { near = net.connect(server.address().port, '127.0.0.1'); });
+      setTimeout(() => { console.log('no exception'); process.exit(1); }, 5000);
+    `;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(child.stdout.trim()).toBe('uncaught: from done');
+    expect(child.status).toBe(0);
   });
 
   it.each([
