@@ -6,10 +6,11 @@
 // HTTP/1.1 engine hands body chunks on as views of the reads (no copy), and
 // with stream reads those copies ate what that saved. Here:
 //
-//   - Heads, idle connections and tunnels read into one buffer shared by
-//     all connections, as node:http's parser does: a read is handled before
-//     the next one starts, and nothing keeps a view of it past its callback
-//     (keep() copies what must stay). An idle connection holds no buffer.
+//   - Heads and idle connections read into one buffer shared by all
+//     connections (16 KiB), as node:http's parser does, and tunnels into
+//     another (64 KiB): a read is handled before the next one starts, and
+//     nothing keeps a view of it past its callback (keep() copies what must
+//     stay). An idle connection holds no buffer.
 //   - While the engine expects more body (expectBody), reads go to a 256 KiB
 //     buffer of the connection's own: a quarter of the reads and JavaScript
 //     calls per MiB. keep() hands a large chunk of it on as a view, and the
@@ -32,8 +33,15 @@
 
 import { Socket } from 'node:net';
 
-/** Heads, idle connections and tunnels: one buffer for all connections. */
+/**
+ * Heads and idle connections: one buffer for all connections. 16 KiB: a
+ * head rarely needs more, and what a read takes of a large body after its
+ * head is copied (a body the kernel moves, http1/body-splice.ts, is not
+ * read at all past that).
+ */
 const SHARED = Buffer.allocUnsafeSlow(16 * 1024);
+/** Tunnels (WebSocket): bulk both ways, so Node's usual 64 KiB reads, also shared. */
+const SHARED_TUNNEL = Buffer.allocUnsafeSlow(64 * 1024);
 /** Bodies: large reads into a buffer of the connection's own. */
 const BODY_READ_SIZE = 256 * 1024;
 /** Chunks shorter than this are copied rather than kept as views of a body buffer. */
@@ -42,6 +50,7 @@ const COPY_BELOW = 64 * 1024;
 const kOwnReads = Symbol('pier.listener.ownReads');
 const kReader = Symbol('pier.listener.reader');
 const kExpectBody = Symbol('pier.listener.expectBody');
+const kTunnel = Symbol('pier.listener.tunnel');
 /** The connection's body buffer; undefined when a view of it went on (the next read takes another). */
 const kBodyBuffer = Symbol('pier.listener.bodyBuffer');
 
@@ -51,6 +60,7 @@ interface OwnReads {
   [kOwnReads]?: true;
   [kReader]?: Reader;
   [kExpectBody]?: boolean;
+  [kTunnel]?: boolean;
   [kBodyBuffer]?: Buffer;
 }
 
@@ -68,7 +78,8 @@ export function withOwnReads(accepted: Socket): Socket {
     writable: true,
     onread: {
       buffer: () => {
-        if (socket?.[kExpectBody] !== true) return SHARED;
+        if (socket?.[kExpectBody] !== true)
+          return socket?.[kTunnel] === true ? SHARED_TUNNEL : SHARED;
         let body = socket[kBodyBuffer];
         if (body === undefined) {
           body = Buffer.allocUnsafeSlow(BODY_READ_SIZE);
@@ -117,7 +128,12 @@ export function expectBody(socket: Socket, expected: boolean): void {
 export function keep(socket: Socket, chunk: Buffer): Buffer {
   const own = socket as Socket & OwnReads;
   if (own[kOwnReads] !== true) return chunk;
-  if (chunk.buffer === SHARED.buffer || chunk.length < COPY_BELOW) return Buffer.from(chunk);
+  if (
+    chunk.buffer === SHARED.buffer ||
+    chunk.buffer === SHARED_TUNNEL.buffer ||
+    chunk.length < COPY_BELOW
+  )
+    return Buffer.from(chunk);
   own[kBodyBuffer] = undefined;
   return chunk;
 }
@@ -129,5 +145,6 @@ function pushRead(this: Socket, chunk: Buffer): boolean {
 /** From here on the reads are the socket's stream data ('data', pipe), as for any socket. */
 export function readAsStream(socket: Socket): void {
   expectBody(socket, false);
+  (socket as Socket & OwnReads)[kTunnel] = true;
   setReader(socket, pushRead);
 }
