@@ -9,11 +9,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWithSplice } from '../gateway/native/testing.ts';
 import {
-  edgeGatewayYaml,
+  edgeRouteToServiceYaml,
   freePort,
   type LiveGateway,
   LOOPBACK,
-  serviceYaml,
   startGateway,
 } from './gateway-harness.ts';
 
@@ -102,17 +101,9 @@ describeWithSplice('request bodies moved by the kernel, when a side fails', () =
   beforeAll(async () => {
     backend = await startRawBackend();
     port = await freePort();
-    live = await startGateway(`${edgeGatewayYaml('default', port)}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: splice, namespace: default }
-spec:
-  parentRefs: [{ name: edge }]
-  hostnames: [splice.test]
-  rules: [{ backendRefs: [{ name: raw, port: 80 }] }]
----
-${serviceYaml('default', 'raw', [backend.port])}`);
+    live = await startGateway(
+      edgeRouteToServiceYaml('default', port, 'splice.test', 'raw', [backend.port]),
+    );
   });
 
   afterEach(() => {

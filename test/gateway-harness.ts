@@ -322,6 +322,31 @@ spec:
   listeners: [{ name: http, protocol: HTTP, port: ${port} }]`;
 }
 
+/**
+ * The common live-gateway setup: the `edge` Gateway on `port`, an HTTPRoute
+ * `service` for `hostname` to the Service `service` (port 80), and that
+ * Service's endpoints on 127.0.0.1.
+ */
+export function edgeRouteToServiceYaml(
+  namespace: string,
+  port: number,
+  hostname: string,
+  service: string,
+  ports: readonly number[],
+): string {
+  return `${edgeGatewayYaml(namespace, port)}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ${service}, namespace: ${namespace} }
+spec:
+  parentRefs: [{ name: edge }]
+  hostnames: [${hostname}]
+  rules: [{ backendRefs: [{ name: ${service}, port: 80 }] }]
+---
+${serviceYaml(namespace, service, ports)}`;
+}
+
 /** A Service `name` in `namespace` with port 80 -> the endpoints (127.0.0.1:<port> each). */
 export function serviceYaml(
   namespace: string,

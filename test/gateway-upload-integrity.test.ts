@@ -14,11 +14,10 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  edgeGatewayYaml,
+  edgeRouteToServiceYaml,
   freePort,
   type LiveGateway,
   LOOPBACK,
-  serviceYaml,
   startGateway,
 } from './gateway-harness.ts';
 import { bodyFor, MIB, sha256 } from './support/test-bodies.ts';
@@ -124,17 +123,7 @@ describe.each([
     backend = await startHashingBackend();
     port = await freePort();
     live = await startGateway(
-      `${edgeGatewayYaml('default', port)}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: up, namespace: default }
-spec:
-  parentRefs: [{ name: edge }]
-  hostnames: [up.test]
-  rules: [{ backendRefs: [{ name: be, port: 80 }] }]
----
-${serviceYaml('default', 'be', [backend.port])}`,
+      edgeRouteToServiceYaml('default', port, 'up.test', 'be', [backend.port]),
       { bodySplice },
     );
   });
