@@ -1003,20 +1003,40 @@ describe.each(KINDS)('HTTP/1.1 server engine, $kind', ({ kind, create }) => {
   const post = (url: string, size: number) =>
     `POST ${url} HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`;
 
+  /**
+   * POSTs `size` random bytes to an echo handler that tries to claim the
+   * body for splicing with each length in `before` (then reads it) and in
+   * `after`: what each claim got, and the body's hashes sent and echoed.
+   */
+  async function claimsOnPost(
+    size: number,
+    lengths: { before: number[]; after?: number[] },
+    options: Partial<Http1ServerOptions> = {},
+  ): Promise<{ claims: (ClaimedBody | undefined)[]; sent: string; echoed: string }> {
+    const claims: (ClaimedBody | undefined)[] = [];
+    const server = await start(
+      {
+        request(req, res) {
+          for (const length of lengths.before) claims.push(claimBodySplice(req, length));
+          echo(req, res);
+          for (const length of lengths.after ?? []) claims.push(claimBodySplice(req, length));
+        },
+      },
+      options,
+    );
+    const c = await client(server);
+    const body = randomBytes(size);
+    c.write(Buffer.concat([Buffer.from(post('/big', size)), body]));
+    const [response] = await c.responses(1);
+    return { claims, sent: sha256(body), echoed: json(response!).sha256 };
+  }
+
   if (kind !== KINDS[0]!.kind) {
     it('offers no splice: the body is read as a stream', async () => {
-      const claims: (ClaimedBody | undefined)[] = [];
-      const server = await start({
-        request(req, res) {
-          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES));
-          echo(req, res);
-        },
+      const { claims, sent, echoed } = await claimsOnPost(SPLICE_MIN_BYTES, {
+        before: [SPLICE_MIN_BYTES],
       });
-      const c = await client(server);
-      const body = randomBytes(SPLICE_MIN_BYTES);
-      c.write(Buffer.concat([Buffer.from(post('/big', SPLICE_MIN_BYTES)), body]));
-      const [response] = await c.responses(1);
-      expect(json(response!).sha256).toBe(sha256(body));
+      expect(echoed).toBe(sent);
       expect(claims).toEqual([undefined]);
     });
     return;
@@ -1066,50 +1086,27 @@ describe.each(KINDS)('HTTP/1.1 server engine, $kind', ({ kind, create }) => {
     });
 
     it('is not offered to a claim of another length, nor once the body is read as a stream', async () => {
-      const claims: (ClaimedBody | undefined)[] = [];
-      const server = await start({
-        request(req, res) {
-          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES + 1));
-          echo(req, res);
-          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES));
-        },
+      const { claims, sent, echoed } = await claimsOnPost(SPLICE_MIN_BYTES, {
+        before: [SPLICE_MIN_BYTES + 1],
+        after: [SPLICE_MIN_BYTES],
       });
-      const c = await client(server);
-      const body = randomBytes(SPLICE_MIN_BYTES);
-      c.write(Buffer.concat([Buffer.from(post('/big', SPLICE_MIN_BYTES)), body]));
-      const [response] = await c.responses(1);
-      expect(json(response!).sha256).toBe(sha256(body));
+      expect(echoed).toBe(sent);
       expect(claims).toEqual([undefined, undefined]);
     });
 
     it('is not offered when bodySplice is off', async () => {
-      const claims: (ClaimedBody | undefined)[] = [];
-      const server = await start(
-        {
-          request(req, res) {
-            claims.push(claimBodySplice(req, SPLICE_MIN_BYTES));
-            echo(req, res);
-          },
-        },
+      const { claims } = await claimsOnPost(
+        SPLICE_MIN_BYTES,
+        { before: [SPLICE_MIN_BYTES] },
         { bodySplice: false },
       );
-      const c = await client(server);
-      c.write(post('/big', SPLICE_MIN_BYTES) + 'x'.repeat(SPLICE_MIN_BYTES));
-      await c.responses(1);
       expect(claims).toEqual([undefined]);
     });
 
     it('is not offered for a body under SPLICE_MIN_BYTES', async () => {
-      const claims: (ClaimedBody | undefined)[] = [];
-      const server = await start({
-        request(req, res) {
-          claims.push(claimBodySplice(req, SPLICE_MIN_BYTES - 1));
-          echo(req, res);
-        },
+      const { claims } = await claimsOnPost(SPLICE_MIN_BYTES - 1, {
+        before: [SPLICE_MIN_BYTES - 1],
       });
-      const c = await client(server);
-      c.write(post('/small', SPLICE_MIN_BYTES - 1) + 'x'.repeat(SPLICE_MIN_BYTES - 1));
-      await c.responses(1);
       expect(claims).toEqual([undefined]);
     });
 
