@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { type RelayDone, SPLICE_ADDON_PATH, spliceAddon } from './splice.ts';
+import { type RelayDone, SPLICE_ADDON_PATH, socketFd, spliceAddon } from './splice.ts';
 import { describeWithSplice } from './testing.ts';
 
 const ECONNRESET = -104;
@@ -46,7 +46,7 @@ async function pair(): Promise<Pair> {
 }
 
 function fd(socket: Socket): number {
-  return (socket as unknown as { _handle: { fd: number } })._handle.fd;
+  return socketFd(socket)!;
 }
 
 function openFds(): number {

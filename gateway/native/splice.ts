@@ -4,8 +4,10 @@
 // gateway logs at start-up whether it is on, and why not.
 
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
+import type { SpliceError, SpliceSide } from '../http1/body-splice.ts';
 
 export interface SpliceRelay {
   cancel(): void;
@@ -52,10 +54,27 @@ export function spliceStatus(): string {
 }
 
 /** -errno as a code name ('EPIPE'), for errors. */
-export function errnoName(result: number): string {
+function errnoName(result: number): string {
   try {
     return getSystemErrorName(result);
   } catch {
     return `errno ${-result}`;
   }
+}
+
+const SIDES: readonly SpliceSide[] = ['cancelled', 'source', 'destination'];
+
+/** A relay's done(result < 0, side) as an error naming the errno and the side. */
+export function relayError(result: number, side: number): SpliceError {
+  const code = errnoName(result);
+  const error = new Error(`request body splice failed: ${code}`) as SpliceError;
+  error.code = code;
+  error.side = SIDES[side + 1] ?? 'cancelled';
+  return error;
+}
+
+/** A net.Socket's fd (its undocumented `_handle.fd`); undefined once it is closed. */
+export function socketFd(socket: Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  return fd === undefined || fd < 0 ? undefined : fd;
 }

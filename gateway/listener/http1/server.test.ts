@@ -21,6 +21,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClaimedBody, claimBodySplice, type SpliceError } from '../../http1/body-splice.ts';
+import { socketFd } from '../../native/splice.ts';
 import { describeWithSplice } from '../../native/testing.ts';
 import { withOwnReads } from '../own-reads.ts';
 import {
@@ -994,7 +995,7 @@ describe.each(KINDS)('HTTP/1.1 server engine, $kind', ({ kind, create }) => {
     const claimed = claimBodySplice(req, Number(req.headers['content-length']));
     if (claimed === undefined) return undefined;
     claimed.ready((buffered) => {
-      const fd = (into as unknown as { _handle: { fd: number } })._handle.fd;
+      const fd = socketFd(into)!;
       into.write(buffered ?? Buffer.alloc(0), () => claimed.start(fd, onDone));
     });
     return claimed;

@@ -37,10 +37,9 @@ import {
   type ClaimedBody,
   kBodySplice,
   type SpliceError,
-  type SpliceSide,
 } from '../../http1/body-splice.ts';
 import type { FieldMap } from '../../http1/message-parser.ts';
-import { errnoName, type SpliceRelay, spliceAddon } from '../../native/splice.ts';
+import { relayError, type SpliceRelay, socketFd, spliceAddon } from '../../native/splice.ts';
 import { expectBody, hasOwnReads, keep, readAsStream, setReader } from '../own-reads.ts';
 import {
   type RequestHead,
@@ -108,8 +107,6 @@ const EMPTY = Buffer.alloc(0);
  */
 export const SPLICE_MIN_BYTES = 64 * 1024;
 
-const SIDES: readonly SpliceSide[] = ['cancelled', 'source', 'destination'];
-
 /** The request stream asks for more body: the connection reads again. */
 class PierIncomingMessage extends IncomingMessage {
   [kConnection]: { bodyWanted(): void } | undefined;
@@ -129,14 +126,6 @@ function onHeldResume(this: PierIncomingMessage): void {
 }
 function releaseHeld(req: PierIncomingMessage): void {
   (req[kBodySplice] as { release(): void } | undefined)?.release();
-}
-
-function spliceError(result: number, side: number): SpliceError {
-  const code = errnoName(result);
-  const error = new Error(`request body splice failed: ${code}`) as SpliceError;
-  error.code = code;
-  error.side = SIDES[side + 1] ?? 'cancelled';
-  return error;
 }
 
 function timeoutError(): NodeJS.ErrnoException {
@@ -575,7 +564,7 @@ export function createHttp1Server(
           started = true;
           if (!this.splicing) {
             // Cancelled (or the connection failed) before the start.
-            done(spliceError(-125, -1));
+            done(relayError(-125, -1));
             return;
           }
           if (remaining === 0) {
@@ -583,8 +572,8 @@ export function createHttp1Server(
             this.spliced(req, 0, 0, 0, done);
             return;
           }
-          const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-          if (fd === undefined || fd < 0) {
+          const fd = socketFd(this.socket);
+          if (fd === undefined) {
             this.spliced(req, -9, -1, remaining, done);
             return;
           }
@@ -627,7 +616,7 @@ export function createHttp1Server(
       this.claimedChunks = undefined;
       // A body moved whole for a request that is no longer the connection's counts as cancelled.
       const ok = result === 0 && this.req === req && !this.gone;
-      const error = ok ? null : spliceError(result === 0 ? -125 : result, result === 0 ? -1 : side);
+      const error = ok ? null : relayError(result === 0 ? -125 : result, result === 0 ? -1 : side);
       events.bodySpliced?.(bytes, error);
       if (error === null) {
         if (bytes > 0) this.parser.skipBody(bytes);

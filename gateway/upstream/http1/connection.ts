@@ -22,6 +22,7 @@ import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { type ClaimedBody, claimBodySplice, type SpliceError } from '../../http1/body-splice.ts';
+import { socketFd } from '../../native/splice.ts';
 import { tlsFailure, tlsTimeout } from '../backend-tls.ts';
 import {
   connectTimeoutError,
@@ -425,8 +426,8 @@ export class Http1Connection implements ResponseSink {
       claimed.cancel();
       return;
     }
-    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (fd === undefined || fd < 0) {
+    const fd = socketFd(this.socket);
+    if (fd === undefined) {
       // Closed under the write's callback; fail() cancels the claim.
       this.fail(
         upstreamError('PIER_UPSTREAM_CLOSED', 'the connection closed before the body went'),

@@ -7,8 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ClaimedBody, kBodySplice, type SpliceError } from '../../http1/body-splice.ts';
-import { type SpliceRelay, spliceAddon } from '../../native/splice.ts';
+import { type ClaimedBody, kBodySplice } from '../../http1/body-splice.ts';
+import { relayError, type SpliceRelay, socketFd, spliceAddon } from '../../native/splice.ts';
 import { describeWithSplice } from '../../native/testing.ts';
 import { run } from '../dispatcher.case.ts';
 import { Http1Pool } from './pool.ts';
@@ -293,20 +293,16 @@ describe('Http1Pool', () => {
     function offered(far: net.Socket, length: number, claims: number[]): Readable {
       const body = new Readable({ read() {} });
       let relay: SpliceRelay | undefined;
-      const sides = ['cancelled', 'source', 'destination'] as const;
       (body as Readable & { [kBodySplice]: unknown })[kBodySplice] = {
         claimSplice(contentLength: number): ClaimedBody | undefined {
           claims.push(contentLength);
-          const fd = (far as unknown as { _handle: { fd: number } })._handle.fd;
+          const fd = socketFd(far)!;
           return {
             ready: (callback) => callback(null),
             start: (destination, done) => {
-              relay = spliceAddon()!.relay(fd, destination, length, (result, _moved, side) => {
-                const error = new Error(`splice ${result}`) as SpliceError;
-                error.code = String(result);
-                error.side = sides[side + 1]!;
-                done(result === 0 ? null : error);
-              });
+              relay = spliceAddon()!.relay(fd, destination, length, (result, _moved, side) =>
+                done(result === 0 ? null : relayError(result, side)),
+              );
             },
             cancel: () => relay?.cancel(),
             moved: () => relay?.moved() ?? 0,
