@@ -24,7 +24,6 @@ import { createServer as createNetServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { describe } from 'vitest';
 import type { GatewaySettings } from '../gateway/gateway.ts';
 import { createGateway, type Gateway } from '../gateway/gateway.ts';
 import { loadConfig } from '../src/config.ts';
@@ -35,6 +34,7 @@ import { createMetrics, type Metrics } from '../src/observe/metrics.ts';
 import { loadManifestText } from '../src/sources/manifests/load.ts';
 import { createMemoryStore } from '../src/store/memory.ts';
 import type { Store } from '../src/store.ts';
+import { describeWith } from '../src/testing/describe-with.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -60,18 +60,7 @@ export function describeWithTools(
   body: () => void,
 ): void {
   const why = missing.filter((m): m is string => m !== undefined);
-  if (why.length === 0) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      throw new Error(`requirement missing: ${why.join('; ')}`);
-    });
-    return;
-  }
-  process.stderr.write(`skipping "${name}": ${why.join('; ')}\n`);
-  describe.skip(name, body);
+  describeWith(why.length === 0 ? undefined : `requirement missing: ${why.join('; ')}`, name, body);
 }
 
 // --- ports ------------------------------------------------------------------------------

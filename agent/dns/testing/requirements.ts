@@ -3,7 +3,6 @@
 // elsewhere the tests are skipped with a visible message, never silently.
 
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'vitest';
 
 const packages: Record<string, string> = {
   dig: 'bind9-dnsutils',
@@ -25,18 +24,4 @@ export function toolsMissing(tools: readonly string[], needRoot = false): string
   return missing.length === 0 ? undefined : `missing: ${missing.join(', ')}`;
 }
 
-/** describe() when nothing is missing; otherwise a failing test under CI, a loud skip elsewhere. */
-export function describeWith(missing: string | undefined, name: string, body: () => void): void {
-  if (missing === undefined) {
-    describe(name, body);
-  } else if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('has what it needs', () => {
-        throw new Error(`${name}: ${missing}`);
-      });
-    });
-  } else {
-    process.stderr.write(`skipping "${name}": ${missing}\n`);
-    describe.skip(`${name} (${missing})`, body);
-  }
-}
+export { describeWith } from '../../../src/testing/describe-with.ts';
